@@ -1,0 +1,14 @@
+"""vae_lib: the helper package behind the notebooks of *Learning Variational Autoencoders*.
+
+One module per idea: :mod:`~vae_lib.data` (datasets in memory), :mod:`~vae_lib.models`
+(Autoencoder, VAE, ConditionalVAE), :mod:`~vae_lib.losses` (KL, likelihoods, ELBO, IWAE),
+:mod:`~vae_lib.train` (``fit``), :mod:`~vae_lib.checkpoints` (save / load).
+Importing the package is cheap: submodules are imported where they are used.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("vae_lib")
+except PackageNotFoundError:  # running from a source tree that was not installed
+    __version__ = "0+unknown"
