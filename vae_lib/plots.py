@@ -1,0 +1,119 @@
+"""Plotting helpers shared by the notebooks and the explorers. Every function returns its figure.
+
+Figures get titles and labelled axes with units; images are shown in grey with pixel
+values in [0, 1].
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import torch
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+__all__ = ["encode_means", "image_grid", "latent_scatter", "plot_history", "show_images"]
+
+
+def _grid(images: torch.Tensor, nrow: int, pad: int = 1) -> torch.Tensor:
+    """Tile [N, 1, H, W] images into one [rows*(H+pad)-pad, nrow*(W+pad)-pad] array (padding = 1)."""
+    images = images.detach().float().cpu()
+    if images.dim() == 3:
+        images = images.unsqueeze(1)
+    n, _, h, w = images.shape
+    rows = (n + nrow - 1) // nrow
+    out = torch.ones(rows * (h + pad) - pad, nrow * (w + pad) - pad)
+    for i in range(n):
+        r, c = divmod(i, nrow)
+        out[r * (h + pad):r * (h + pad) + h, c * (w + pad):c * (w + pad) + w] = images[i, 0]
+    return out
+
+
+def image_grid(images: torch.Tensor, nrow: int = 10, *, title: str | None = None, ax: Axes | None = None,
+               figsize: tuple[float, float] | None = None) -> Figure:
+    """Show images ``[N, 1, 28, 28]`` (values in [0, 1]) as one grid with ``nrow`` per row."""
+    grid = _grid(images, nrow)
+    if ax is None:
+        rows = grid.shape[0] / (grid.shape[1] / nrow)
+        fig, ax = plt.subplots(figsize=figsize or (min(1.0 * nrow, 12), min(1.0 * rows, 12)))
+    ax.imshow(grid.numpy(), cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return ax.figure
+
+
+def show_images(rows: Sequence[torch.Tensor], row_titles: Sequence[str], *, title: str | None = None) -> Figure:
+    """Several rows of images with a label at the left of each (e.g. inputs / reconstructions)."""
+    fig, axes = plt.subplots(len(rows), 1, figsize=(min(rows[0].shape[0], 12), 1.2 * len(rows) + 0.4), squeeze=False)
+    for ax, imgs, name in zip(axes[:, 0], rows, row_titles):
+        image_grid(imgs, nrow=imgs.shape[0], ax=ax)
+        ax.set_axis_on()
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_ylabel(name, rotation=0, ha="right", va="center")
+        for s in ax.spines.values():
+            s.set_visible(False)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+@torch.no_grad()
+def encode_means(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor | None = None,
+                 batch_size: int = 2000) -> torch.Tensor:
+    """The code of each image: E_q[z|x] = mu for a VAE, z for an Autoencoder. Returns [N, K] on the CPU."""
+    model.eval()
+    out = []
+    for s in range(0, images.shape[0], batch_size):
+        x = images[s:s + batch_size]
+        args = (x,) if labels is None else (x, labels[s:s + batch_size])
+        z = model.encode(*args)
+        out.append((z[0] if isinstance(z, tuple) else z).cpu())
+    return torch.cat(out)
+
+
+def latent_scatter(z: torch.Tensor, labels: torch.Tensor | None = None, *, ax: Axes | None = None,
+                   title: str = "Latent codes of test images", class_names: Sequence[str] | None = None,
+                   s: float = 3.0, alpha: float = 0.6) -> Figure:
+    """Scatter 2-D codes ``z [N, 2]`` coloured by label, with a legend of classes."""
+    z = z.detach().cpu()
+    if z.dim() != 2 or z.shape[1] < 2:
+        raise ValueError(f"latent_scatter needs codes of shape [N, 2] (or more: the first two are shown); got {list(z.shape)}")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5.5, 5))
+    if labels is None:
+        ax.scatter(z[:, 0], z[:, 1], s=s, alpha=alpha, color="tab:blue", rasterized=True)
+    else:
+        labels = labels.cpu()
+        cmap = plt.get_cmap("tab10")
+        for c in sorted(set(labels.tolist())):
+            m = labels == c
+            name = class_names[c] if class_names is not None else str(c)
+            ax.scatter(z[m, 0], z[m, 1], s=s, alpha=alpha, color=cmap(c % 10), label=name, rasterized=True)
+        ax.legend(markerscale=4, fontsize=8, loc="upper right", framealpha=0.8, title="label")
+    ax.set_xlabel("$z_1$")
+    ax.set_ylabel("$z_2$")
+    ax.set_title(title)
+    return ax.figure
+
+
+def plot_history(history: Sequence[dict], *, title: str = "Training curves") -> Figure:
+    """ELBO, reconstruction term and KL per epoch (train and test), in nats per example."""
+    epochs = [r["epoch"] for r in history]
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.2))
+    for ax, key, name in zip(axes, ("elbo", "rec", "kl"),
+                             ("ELBO", "reconstruction  E_q[log p(x|z)]", "KL(q(z|x) || p(z))")):
+        for split, style in (("train", "-o"), ("test", "--s")):
+            vals = [r[f"{split}_{key}"] for r in history]
+            if any(v == v for v in vals):  # skip all-NaN series
+                ax.plot(epochs, vals, style, label=split, markersize=3)
+        ax.set_title(name)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("nats per example")
+        ax.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
