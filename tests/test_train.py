@@ -1,0 +1,129 @@
+"""vae_lib.train.fit: it learns, it is reproducible, it fails loudly and stops cleanly."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from vae_lib.models import VAE, Autoencoder, ConditionalVAE
+from vae_lib.train import TrainingDivergedError, evaluate, fit
+
+
+@pytest.fixture(scope="module")
+def small(mnist_train, mnist_test_binary):
+    x, y = mnist_train
+    xt, yt = mnist_test_binary
+    return x[:3000], y[:3000], xt[:1000], yt[:1000]
+
+
+def _vae(seed=0):
+    torch.manual_seed(seed)
+    return VAE(4, hidden=(128,))
+
+
+def test_fit_improves_the_test_elbo(small):
+    x, _, xt, _ = small
+    model = _vae()
+    before = evaluate(model, xt)["elbo"]
+    hist = fit(model, x, epochs=3, test_images=xt, progress=False, binarize="dynamic", device="cpu")
+    assert len(hist) == 3 and not hist.interrupted
+    assert set(hist[0]) == {"epoch", "train_elbo", "train_rec", "train_kl", "test_elbo", "test_rec", "test_kl", "seconds"}
+    after = hist[-1]["test_elbo"]
+    assert after > before + 200, (before, after)  # from ~ -545 nats (random) to ~ -200 nats
+    assert hist[-1]["test_elbo"] > hist[0]["test_elbo"]
+    row = hist[-1]
+    assert row["test_elbo"] == pytest.approx(row["test_rec"] - row["test_kl"])
+    assert row["test_kl"] > 0
+    assert evaluate(model, xt)["elbo"] == pytest.approx(after)  # evaluation is seeded
+
+
+def test_same_seed_same_history(small):
+    x, _, xt, _ = small
+    runs = []
+    for _ in range(2):
+        model = _vae()
+        h = fit(model, x[:1000], epochs=2, test_images=xt[:300], progress=False, seed=3, binarize="dynamic", device="cpu")
+        runs.append(([{k: v for k, v in r.items() if k != "seconds"} for r in h], model.state_dict()))
+    (h1, s1), (h2, s2) = runs
+    assert h1 == h2
+    assert all(torch.equal(s1[k], s2[k]) for k in s1)
+    model = _vae()
+    h3 = fit(model, x[:1000], epochs=2, test_images=xt[:300], progress=False, seed=4, binarize="dynamic", device="cpu")
+    assert h3[-1]["test_elbo"] != h1[-1]["test_elbo"]
+
+
+def test_autoencoder_and_conditional_vae(small):
+    x, y, xt, yt = small
+    torch.manual_seed(0)
+    ae = Autoencoder(2, hidden=(64,))
+    before = evaluate(ae, xt[:300])["rec"]
+    h = fit(ae, x[:2000], epochs=2, test_images=xt[:300], progress=False, device="cpu")
+    assert math.isnan(h[-1]["test_elbo"]) and math.isnan(h[-1]["test_kl"])
+    assert h[-1]["test_rec"] > h[0]["test_rec"] and h[-1]["test_rec"] > before + 100, (before, h)
+    cvae = ConditionalVAE(2, hidden=(64,))
+    h = fit(cvae, x[:2000], labels=y[:2000], epochs=2, test_images=xt[:300], test_labels=yt[:300],
+            progress=False, device="cpu")
+    assert h[-1]["test_elbo"] > h[0]["test_elbo"]
+    with pytest.raises(ValueError, match="needs labels"):
+        fit(cvae, x[:100], epochs=1, progress=False)
+
+
+def test_beta_zero_trains_reconstruction_only_and_beta_weights_the_kl(small):
+    x, _, xt, _ = small
+    m0, m8 = _vae(), _vae()
+    h0 = fit(m0, x[:2000], epochs=2, beta=0.0, test_images=xt[:300], progress=False, device="cpu")
+    h8 = fit(m8, x[:2000], epochs=2, beta=8.0, test_images=xt[:300], progress=False, device="cpu")
+    assert h0[-1]["test_kl"] > 2 * h8[-1]["test_kl"]  # nothing holds the posterior near the prior at beta = 0
+    assert h0[-1]["train_elbo"] == pytest.approx(h0[-1]["train_rec"])  # the objective is rec - 0 * KL
+
+
+def test_nan_loss_stops_with_epoch_and_step():
+    images = torch.rand(300, 1, 28, 28)
+    images[130] = float("nan")  # one poisoned image: whichever batch draws it gets a NaN loss
+    model = _vae()
+    with pytest.raises(TrainingDivergedError, match=r"epoch 1, step \d+ of 3"):
+        fit(model, images, epochs=2, batch_size=128, progress=False, device="cpu")
+
+
+class _InterruptAfter(VAE):
+    """A VAE whose encoder raises KeyboardInterrupt at a chosen call, like Ctrl-C mid-epoch."""
+
+    def __init__(self, calls: int) -> None:
+        super().__init__(2, hidden=(32,))
+        self.calls = calls
+
+    def encode(self, x):
+        self.calls -= 1
+        if self.calls == 0:
+            raise KeyboardInterrupt
+        return super().encode(x)
+
+
+def test_keyboard_interrupt_keeps_the_weights(capsys):
+    torch.manual_seed(0)
+    model = _InterruptAfter(calls=12)  # 5 batches per epoch: stops in epoch 3
+    start = {k: v.clone() for k, v in model.state_dict().items()}
+    hist = fit(model, torch.rand(600, 1, 28, 28), epochs=5, progress=False, device="cpu")
+    assert hist.interrupted and len(hist) == 2
+    assert "interrupted in epoch 3" in capsys.readouterr().out
+    assert not model.training
+    assert any(not torch.equal(start[k], v) for k, v in model.state_dict().items())  # trained weights kept
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"beta": -1.0}, "beta must be a finite number >= 0"),
+    ({"epochs": 0}, "epochs must be an integer >= 1"),
+    ({"lr": 0.0}, "lr must be > 0"),
+    ({"schedule": "step"}, "schedule must be"),
+    ({"binarize": "static"}, "binarize must be None or 'dynamic'"),
+])
+def test_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        fit(_vae(), torch.rand(10, 1, 28, 28), **{"epochs": 1, "progress": False, **kwargs})
+
+
+def test_bad_images():
+    with pytest.raises(ValueError, match=r"images must be a tensor of shape \[N, 1, 28, 28\]; got \[10, 784\]"):
+        fit(_vae(), torch.rand(10, 784), epochs=1, progress=False)
