@@ -1,0 +1,75 @@
+"""vae_lib.metrics: active units (checked against a hand-computed variance) and the IWAE estimate."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from vae_lib.losses import elbo
+from vae_lib.metrics import active_units, latent_activity, negative_log_likelihood
+from vae_lib.models import VAE, Autoencoder, ConditionalVAE
+
+
+class FixedMeans(nn.Module):
+    """A stand-in encoder whose posterior means are a fixed table, looked up by the image's first pixel."""
+
+    def __init__(self, mu: torch.Tensor) -> None:
+        super().__init__()
+        self.register_buffer("mu", mu)
+        self.dummy = nn.Parameter(torch.zeros(1))  # gives the model a device
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        idx = x[:, 0, 0, 0].long()
+        return self.mu[idx], torch.zeros_like(self.mu[idx])
+
+
+def _indexed_images(n: int) -> torch.Tensor:
+    x = torch.zeros(n, 1, 28, 28)
+    x[:, 0, 0, 0] = torch.arange(n, dtype=torch.float32)
+    return x
+
+
+def test_latent_activity_is_the_population_variance_of_the_means():
+    g = torch.Generator().manual_seed(1)
+    n = 500
+    # columns with standard deviations 1, 0.05 (A = 0.0025) and 0.2 (A = 0.04), and a constant one
+    mu = torch.randn(n, 4, generator=g, dtype=torch.float64) * torch.tensor([1.0, 0.05, 0.2, 0.0], dtype=torch.float64)
+    mu[:, 3] = 3.0
+    model = FixedMeans(mu.float())
+    x = _indexed_images(n)
+    a = latent_activity(model, x, batch_size=37)  # batches that do not divide n
+    expected = ((mu.float().double() - mu.float().double().mean(0)) ** 2).mean(0)
+    torch.testing.assert_close(a, expected, rtol=1e-9, atol=1e-12)
+    assert a[3] == 0
+    assert active_units(model, x) == 2                    # A = 1 and 0.04 exceed 0.01
+    assert active_units(model, x, threshold=0.001) == 3   # ... and 0.0025 exceeds 0.001
+    assert active_units(model, x, threshold=2.0) == 0
+
+
+def test_active_units_for_every_model_kind():
+    torch.manual_seed(0)
+    x = torch.rand(64, 1, 28, 28)
+    assert 0 <= active_units(VAE(3, hidden=[16]), x) <= 3
+    assert 0 <= active_units(Autoencoder(2, hidden=[16]), x) <= 2
+    cvae = ConditionalVAE(2, hidden=[16])
+    assert 0 <= active_units(cvae, x, labels=torch.arange(64) % 10) <= 2
+    with pytest.raises(ValueError, match="labels"):
+        active_units(cvae, x)
+    with pytest.raises(ValueError, match="at least 2"):
+        latent_activity(VAE(3, hidden=[16]), x[:1])
+
+
+def test_negative_log_likelihood_is_seeded_and_below_minus_elbo():
+    torch.manual_seed(0)
+    model = VAE(2, hidden=[32]).eval()
+    x = torch.bernoulli(torch.rand(20, 1, 28, 28), generator=torch.Generator().manual_seed(0))
+    a = negative_log_likelihood(model, x, k=200, batch_size=7, chunk_size=50, seed=3)
+    b = negative_log_likelihood(model, x, k=200, batch_size=20, chunk_size=200, seed=3)
+    assert a == pytest.approx(negative_log_likelihood(model, x, k=200, batch_size=7, chunk_size=50, seed=3))
+    assert a == pytest.approx(b, abs=0.5)  # the same estimate up to Monte Carlo noise
+    with torch.no_grad():
+        minus_elbo = -elbo(model, x, n_samples=200, generator=torch.Generator().manual_seed(0)).elbo.mean().item()
+    assert a <= minus_elbo + 1e-3  # L_k >= ELBO
+    with pytest.raises(TypeError, match="Autoencoder"):
+        negative_log_likelihood(Autoencoder(2, hidden=[16]), x)

@@ -1,0 +1,158 @@
+"""The pretrained model zoo: every shipped model loads, verifies its hash and reproduces its
+manifest numbers; damaged files and unknown names fail clearly; ``build`` works (on a tiny
+budget, into a temporary folder: these tests never write to assets/)."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from vae_lib import zoo
+from vae_lib.checkpoints import CheckpointError
+from vae_lib.data import DatasetNotFoundError, load_mnist
+from vae_lib.train import evaluate
+
+ROOT = zoo.default_root()
+MANIFEST = ROOT / zoo.MANIFEST
+SHIPPED = list(json.loads(MANIFEST.read_text())["models"]) if MANIFEST.is_file() else []
+SMALL = "vae-10d-beta-1"   # a small recipe for the build tests (no IWAE evaluation)
+
+
+def _binarized_test(dataset: str) -> tuple[torch.Tensor, torch.Tensor]:
+    try:
+        return load_mnist("test", dataset=dataset, binarize="dynamic", seed=zoo.EVAL_SEED, download=False)
+    except DatasetNotFoundError as exc:
+        pytest.skip(f"{dataset} not on disk: {exc}")
+
+
+@pytest.fixture(scope="module")
+def tiny_zoo(tmp_path_factory, mnist_test_binary) -> Path:
+    """A zoo folder with one model trained for 1 epoch on 500 images (about a second)."""
+    out = tmp_path_factory.mktemp("zoo")
+    zoo.build([SMALL], out_dir=out, epochs_override=1, limit=500, device="cpu", progress=False, log=lambda s: None)
+    return out
+
+
+# ---------------------------------------------------------------- the registry
+def test_registry_has_every_model_of_the_issue():
+    names = zoo.names()
+    for required in ("ae-2d", "vae-2d", "vae-20d", "cvae-2d", "fashion-vae-2d"):
+        assert required in names
+    for beta in ("0", "0.1", "0.5", "1", "2", "4", "8", "16"):
+        assert f"vae-2d-beta-{beta}" in names and f"vae-10d-beta-{beta}" in names
+    assert names[-1] == "vae-20d"  # the long one is built last
+    assert zoo.RECIPES["vae-2d-beta-0"].beta == 0.0
+    assert zoo.RECIPES["fashion-vae-2d"].dataset == "fashion"
+
+
+def test_unknown_name_raises_key_error_listing_the_names():
+    with pytest.raises(KeyError) as err:
+        zoo.load("vae-3d")
+    message = str(err.value)
+    assert "vae-3d" in message and "vae-2d" in message and "fashion-vae-2d" in message
+    with pytest.raises(KeyError, match="known models"):
+        zoo.info("nope")
+
+
+def test_a_model_that_was_not_built_says_how_to_build_it(tmp_path):
+    with pytest.raises(CheckpointError, match="python -m vae_lib.zoo build vae-2d"):
+        zoo.load("vae-2d", root=tmp_path)
+
+
+# ---------------------------------------------------------------- the shipped models
+@pytest.mark.skipif(not SHIPPED, reason="assets/checkpoints/manifest.json not built yet (make pretrained)")
+def test_shipped_zoo_is_complete_and_small():
+    assert set(SHIPPED) == set(zoo.names()), "the manifest and zoo.RECIPES disagree"
+    total = sum(p.stat().st_size for p in ROOT.iterdir() if p.is_file())
+    assert total <= 30e6, f"assets/checkpoints holds {total / 1e6:.1f} MB; the budget is 30 MB"
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_model_loads_and_matches_its_manifest(name, mnist_test_binary):
+    entry = zoo.info(name)
+    for key in ("file", "sha256", "config", "dataset", "binarization", "beta", "epochs", "seed", "torch_version",
+                "train_seconds", "device", "metrics"):
+        assert key in entry, f"manifest entry {name} lacks {key!r}"
+    t0 = time.perf_counter()
+    model = zoo.load(name)
+    seconds = time.perf_counter() - t0
+    assert seconds < 2.0, f"loading {name} took {seconds:.2f} s (the goal is < 1 s; 2 s allows for a busy CPU)"
+    assert not model.training and model.device.type == "cpu"
+    assert all(p.dtype == torch.float32 for p in model.parameters())
+    assert model.config == entry["config"]
+
+    x, y = mnist_test_binary if entry["dataset"] == "mnist" else _binarized_test(entry["dataset"])
+    labels = y[:zoo.SUBSET] if entry["class"] == "ConditionalVAE" else None
+    now = evaluate(model, x[:zoo.SUBSET], labels=labels, seed=zoo.EVAL_SEED)
+    stored = entry["metrics"]["subset1000"]
+    key = "rec" if entry["class"] == "Autoencoder" else "elbo"  # an Autoencoder has no ELBO
+    assert abs(now[key] - stored[key]) <= 0.5, f"{name}: {key} {now[key]:.3f} now, {stored[key]:.3f} in the manifest"
+    if entry["class"] == "Autoencoder":
+        assert stored["elbo"] is None and math.isnan(now["elbo"])
+
+
+# ---------------------------------------------------------------- damaged files
+def _copy(tiny_zoo: Path, dest: Path) -> Path:
+    for name in (zoo.MANIFEST, f"{SMALL}.pt"):
+        shutil.copy(tiny_zoo / name, dest / name)
+    return dest / f"{SMALL}.pt"
+
+
+def test_tampered_checkpoint_raises(tiny_zoo, tmp_path):
+    path = _copy(tiny_zoo, tmp_path)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # flip one byte in the middle (inside the weights)
+    path.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError) as err:
+        zoo.load(SMALL, root=tmp_path)
+    expected = zoo.info(SMALL, root=tmp_path)["sha256"]
+    assert expected in str(err.value) and zoo.sha256(path) in str(err.value) and path.name in str(err.value)
+
+
+def test_truncated_checkpoint_raises(tiny_zoo, tmp_path):
+    path = _copy(tiny_zoo, tmp_path)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(CheckpointError, match="sha256 mismatch"):
+        zoo.load(SMALL, root=tmp_path)
+
+
+def test_missing_checkpoint_raises(tiny_zoo, tmp_path):
+    _copy(tiny_zoo, tmp_path).unlink()
+    with pytest.raises(CheckpointError, match="missing"):
+        zoo.load(SMALL, root=tmp_path)
+
+
+# ---------------------------------------------------------------- build
+def test_build_one_small_model_into_a_temporary_folder(tiny_zoo, mnist_test_binary):
+    entry = zoo.info(SMALL, root=tiny_zoo)
+    assert entry["epochs"] == 1 and entry["train_images"] == 500 and entry["device"] == "cpu"
+    assert entry["sha256"] == zoo.sha256(tiny_zoo / entry["file"])
+    assert len(entry["history"]["train_elbo"]) == 1
+    model = zoo.load(SMALL, root=tiny_zoo)           # a fresh copy each call
+    assert model is not zoo.load(SMALL, root=tiny_zoo)
+    x, _ = mnist_test_binary
+    now = evaluate(model, x[:zoo.SUBSET], seed=zoo.EVAL_SEED)["elbo"]
+    assert now == pytest.approx(entry["metrics"]["subset1000"]["elbo"], abs=1e-3)
+    assert entry["metrics"]["nll_iwae"] is None and 0 <= entry["metrics"]["active_units"] <= 10
+
+
+def test_build_is_deterministic(tiny_zoo, tmp_path):
+    zoo.build([SMALL], out_dir=tmp_path, epochs_override=1, limit=500, device="cpu", progress=False,
+              log=lambda s: None)
+    a = zoo.load(SMALL, root=tiny_zoo).state_dict()
+    b = zoo.load(SMALL, root=tmp_path).state_dict()
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=0, atol=0, msg=f"{k} differs between two seeded builds")
+
+
+def test_cli_list_and_unknown_name(tiny_zoo, capsys):
+    assert zoo.main(["list", "--root", str(tiny_zoo)]) == 0
+    assert SMALL in capsys.readouterr().out
+    assert zoo.main(["build", "no-such-model", "--out", str(tiny_zoo)]) == 2
+    assert "known models" in capsys.readouterr().err
