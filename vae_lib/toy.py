@@ -16,13 +16,15 @@ S is diagonal and q equals p(z|x) exactly, so the ELBO equals log p(x).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import torch
 from torch import nn
 
 from .losses import LOG_2PI, gaussian_log_likelihood
 
-__all__ = ["LinearGaussian"]
+__all__ = ["LinearGaussian", "NonlinearToy1D", "one_thread"]
 
 
 class LinearGaussian(nn.Module):
@@ -83,3 +85,163 @@ class LinearGaussian(nn.Module):
     def log_joint(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """log p(x, z) = log p(x|z) + log p(z)."""
         return self.log_likelihood(x, z) - 0.5 * (z.pow(2) + LOG_2PI).sum(-1)
+
+
+# --------------------------------------------------------------------------------------
+# A 1-D latent model whose posterior is NOT Gaussian, computed exactly on a fine grid
+# --------------------------------------------------------------------------------------
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Run small tensor work on one thread, then restore the thread count.
+
+    Vectors of ~10^4 numbers (a grid, one decoded image) are faster on one thread; on a busy
+    2-core machine, splitting them over threads that must wait for each other measured
+    100x slower (60 ms instead of 0.3 ms for one ``elbo_terms``).
+    """
+    n = torch.get_num_threads()
+    if n != 1:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if n != 1:
+            torch.set_num_threads(n)
+
+
+class NonlinearToy1D:
+    r"""p(z) = N(0, 1), p(x|z) = N(x; f(z), s^2) with a nonlinear f: a posterior with two modes.
+
+    The default ``f(z) = z^2 + a z`` (``a = 0.5``) maps z and roughly -z to the same x, so for
+    x > 0 the exact posterior p(z|x) has two bumps (near ``z = +-sqrt(x)``) of unequal weight:
+    no Gaussian q(z|x) can match it, and the gap ``KL(q || p(z|x))`` never closes.
+
+    Everything is computed on a fixed grid of ``n`` points on ``[-L, L]`` (default
+    ``L = 12``, ``n = 12001``, spacing ``h = 2e-3``) with the trapezoidal rule:
+
+    .. math:: \log p(x) = \log \int p(x\mid z)\,p(z)\,dz
+              \approx \log \sum_i w_i\, p(x\mid z_i)\,p(z_i)
+
+    .. math:: \mathrm{ELBO}(q) = \int q(z)\,[\log p(x, z) - \log q(z)]\,dz,\qquad
+              \mathrm{KL}(q\,\|\,p(z\mid x)) = \int q(z)\,[\log q(z) - \log p(z\mid x)]\,dz
+
+    with ``log p(z|x) = log p(x, z) - log p(x)``, so that log p(x) = ELBO + KL holds on the
+    grid up to float64 rounding (about 1e-12). **Grid accuracy**: the integrands are smooth
+    and decay like Gaussians, for which the trapezoidal rule converges faster than any
+    power of h (for a Gaussian of standard deviation sigma the error is about
+    exp(-2 pi^2 sigma^2 / h^2)); with the defaults, log p(x), the ELBO and the KL agree with
+    a 16x finer grid to better than 1e-8 nats (``tests/test_toy.py`` checks it), as long as
+    q's standard deviation lies in ``[SIGMA_MIN, SIGMA_MAX] = [0.02, 1.5]`` (at least 10
+    grid points per sigma) and
+    ``|mu| <= MU_MAX = 4`` (q's mass outside the grid, beyond 5.3 sigma, is below 1e-7 and
+    is accounted for by normalising q on the grid). ``clamp_q`` applies those ranges.
+    """
+
+    SIGMA_MIN = 0.02
+    SIGMA_MAX = 1.5
+    MU_MAX = 4.0
+
+    def __init__(self, f=None, s: float = 0.5, *, L: float = 12.0, n: int = 12001) -> None:
+        if s <= 0:
+            raise ValueError(f"s (the likelihood's standard deviation) must be > 0; got {s}")
+        if n < 3 or L <= 0:
+            raise ValueError(f"the grid needs L > 0 and n >= 3 points; got L={L}, n={n}")
+        self.f = f if f is not None else (lambda z: z * z + 0.5 * z)
+        self.s = float(s)
+        self.z = torch.linspace(-L, L, n, dtype=torch.float64)
+        h = float(self.z[1] - self.z[0])
+        w = torch.full((n,), h, dtype=torch.float64)
+        w[0] = w[-1] = h / 2  # trapezoidal weights
+        self.log_w = w.log()
+
+    # --- the model --------------------------------------------------------------
+    def log_likelihood(self, x: float, z: torch.Tensor) -> torch.Tensor:
+        """log p(x|z) = log N(x; f(z), s^2)."""
+        return -0.5 * ((x - self.f(z)) / self.s) ** 2 - math.log(self.s) - 0.5 * LOG_2PI
+
+    def log_joint(self, x: float, z: torch.Tensor) -> torch.Tensor:
+        """log p(x, z) = log p(x|z) + log N(z; 0, 1)."""
+        return self.log_likelihood(x, z) - 0.5 * z * z - 0.5 * LOG_2PI
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Draw (x, z) pairs from p(z) p(x|z); returns two float64 tensors [n]."""
+        z = torch.randn(n, generator=generator, dtype=torch.float64)
+        x = self.f(z) + self.s * torch.randn(n, generator=generator, dtype=torch.float64)
+        return x, z
+
+    # --- exact (grid) quantities --------------------------------------------------
+    def log_marginal(self, x: float) -> float:
+        """log p(x) by trapezoidal quadrature on the grid (see the class docstring for accuracy)."""
+        with one_thread():
+            return float(torch.logsumexp(self.log_joint(x, self.z) + self.log_w, 0))
+
+    def log_posterior(self, x: float) -> torch.Tensor:
+        """log p(z|x) on the grid ``self.z`` (a density: its trapezoidal integral is 1)."""
+        return self.log_joint(x, self.z) - self.log_marginal(x)
+
+    @classmethod
+    def clamp_q(cls, mu: float, sigma: float) -> tuple[float, float]:
+        """Clamp q's parameters to the range where the grid is accurate."""
+        return (min(max(float(mu), -cls.MU_MAX), cls.MU_MAX),
+                min(max(float(sigma), cls.SIGMA_MIN), cls.SIGMA_MAX))
+
+    def _log_q(self, mu: torch.Tensor, log_sigma: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """log q on the grid, normalised on the grid, and the quadrature weights q_i w_i (sum 1)."""
+        log_q = -0.5 * ((self.z - mu) / log_sigma.exp()) ** 2 - log_sigma - 0.5 * LOG_2PI
+        log_qw = log_q + self.log_w
+        norm = torch.logsumexp(log_qw, 0)
+        return log_q - norm, (log_qw - norm).exp()
+
+    def elbo_terms(self, x: float, mu: float | torch.Tensor, sigma: float | torch.Tensor) -> dict[str, float]:
+        r"""Exact ``log_px``, ``elbo`` and ``kl`` = KL(q || p(z|x)) for q = N(mu, sigma^2), on the grid.
+
+        ``log_px == elbo + kl`` to float64 rounding; ``gap = log_px - elbo - kl`` is returned too.
+        """
+        with one_thread(), torch.no_grad():
+            mu_t = torch.as_tensor(mu, dtype=torch.float64)
+            ls = torch.as_tensor(sigma, dtype=torch.float64).log()
+            log_q, qw = self._log_q(mu_t, ls)
+            log_joint = self.log_joint(x, self.z)
+            log_px = torch.logsumexp(log_joint + self.log_w, 0)
+            elbo = (qw * (log_joint - log_q)).sum()
+            kl = (qw * (log_q - (log_joint - log_px))).sum()
+        return {"log_px": float(log_px), "elbo": float(elbo), "kl": float(kl),
+                "gap": float(log_px - elbo - kl)}
+
+    def elbo(self, x: float, mu: torch.Tensor, log_sigma: torch.Tensor) -> torch.Tensor:
+        """The grid ELBO as a differentiable function of (mu, log sigma) (a 0-d tensor)."""
+        log_q, qw = self._log_q(mu, log_sigma)
+        return (qw * (self.log_joint(x, self.z) - log_q)).sum()
+
+    def fit_q(self, x: float, mu: float = 0.0, sigma: float = 1.0, *, steps: int = 300,
+              lr: float = 0.05) -> dict[str, object]:
+        r"""Fit q = N(mu, sigma^2) to p(z|x) by gradient ascent on the exact ELBO (Adam on mu, log sigma).
+
+        Maximising the ELBO is minimising KL(q || p(z|x)), since log p(x) is fixed. Returns
+        ``{"mu", "sigma", "history"}`` where ``history`` holds one ``elbo_terms`` dict per step
+        (plus ``mu`` and ``sigma``), the first one at the starting point.
+        """
+        mu0, s0 = self.clamp_q(mu, sigma)
+        m = torch.tensor(mu0, dtype=torch.float64, requires_grad=True)
+        ls = torch.tensor(math.log(s0), dtype=torch.float64, requires_grad=True)
+        opt = torch.optim.Adam([m, ls], lr=lr)
+        lo, hi = math.log(self.SIGMA_MIN), math.log(self.SIGMA_MAX)
+        history = []
+        with one_thread():
+            self._ascend(x, m, ls, opt, steps, lo, hi, history)
+        return {"mu": float(m.detach()), "sigma": math.exp(float(ls.detach())), "history": history}
+
+    def _ascend(self, x: float, m: torch.Tensor, ls: torch.Tensor, opt: torch.optim.Optimizer, steps: int,
+                lo: float, hi: float, history: list) -> None:
+        for step in range(steps + 1):
+            with torch.no_grad():
+                mu_now, sigma_now = float(m), math.exp(float(ls))
+                history.append({**self.elbo_terms(x, mu_now, sigma_now), "mu": mu_now, "sigma": sigma_now})
+            if step == steps:
+                break
+            opt.zero_grad()
+            (-self.elbo(x, m, ls)).backward()
+            opt.step()
+            with torch.no_grad():  # stay where the grid is accurate
+                m.clamp_(-self.MU_MAX, self.MU_MAX)
+                ls.clamp_(lo, hi)
