@@ -13,7 +13,7 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-__all__ = ["encode_means", "image_grid", "latent_scatter", "plot_history", "show_images"]
+__all__ = ["encode_means", "image_grid", "latent_grid", "latent_scatter", "plot_history", "show_images"]
 
 
 def _grid(images: torch.Tensor, nrow: int, pad: int = 1) -> torch.Tensor:
@@ -23,7 +23,8 @@ def _grid(images: torch.Tensor, nrow: int, pad: int = 1) -> torch.Tensor:
         images = images.unsqueeze(1)
     n, _, h, w = images.shape
     rows = (n + nrow - 1) // nrow
-    out = torch.ones(rows * (h + pad) - pad, nrow * (w + pad) - pad)
+    # separators in light grey (0.2 with the gray_r colormap): black lines would look like ink, e.g. a "1"
+    out = torch.full((rows * (h + pad) - pad, nrow * (w + pad) - pad), 0.2)
     for i in range(n):
         r, c = divmod(i, nrow)
         out[r * (h + pad):r * (h + pad) + h, c * (w + pad):c * (w + pad) + w] = images[i, 0]
@@ -117,3 +118,40 @@ def plot_history(history: Sequence[dict], *, title: str = "Training curves") -> 
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+@torch.no_grad()
+def latent_grid(model: torch.nn.Module, extent: tuple[float, float, float, float] = (-3.0, 3.0, -3.0, 3.0),
+                n: int = 15, *, ax: Axes | None = None, title: str = "Decoded latent plane") -> Figure:
+    """Decode an ``n x n`` grid of 2-D codes and tile the images where their codes lie.
+
+    ``extent = (z1_min, z1_max, z2_min, z2_max)``. The tile centred at ``(z1, z2)`` shows
+    ``sigmoid(model.decode(z))``, the decoder's pixel means for that code. The axes are in latent
+    units, so codes (``latent_scatter(..., ax=ax)``) or points can be drawn on top.
+    Works for any model with ``latent_dim == 2`` and ``decode(z) -> logits`` (Autoencoder, VAE).
+    """
+    if getattr(model, "latent_dim", None) != 2:
+        raise ValueError(f"latent_grid needs a model with a 2-D latent space; got latent_dim = "
+                         f"{getattr(model, 'latent_dim', None)} (decode a 2-D slice yourself for K > 2)")
+    if n < 2:
+        raise ValueError(f"n must be >= 2; got {n}")
+    x0, x1, y0, y1 = (float(v) for v in extent)
+    device = next(model.parameters()).device
+    z1 = torch.linspace(x0, x1, n)
+    z2 = torch.linspace(y1, y0, n)                      # top row of the picture = largest z2
+    g2, g1 = torch.meshgrid(z2, z1, indexing="ij")
+    z = torch.stack([g1, g2], dim=-1).reshape(-1, 2)    # row-major: rows top to bottom
+    was_training = model.training
+    model.eval()
+    images = torch.sigmoid(model.decode(z.to(device))).cpu()
+    model.train(was_training)
+    mosaic = _grid(images, nrow=n, pad=0)
+    dx, dy = (x1 - x0) / (n - 1), (y1 - y0) / (n - 1)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6, 6))
+    ax.imshow(mosaic.numpy(), cmap="gray_r", vmin=0, vmax=1, interpolation="nearest",
+              extent=(x0 - dx / 2, x1 + dx / 2, y0 - dy / 2, y1 + dy / 2))
+    ax.set_xlabel("$z_1$")
+    ax.set_ylabel("$z_2$")
+    ax.set_title(title)
+    return ax.figure
