@@ -5,25 +5,54 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test install bench pretrained lint clean-venv
+.PHONY: lab test install bench pretrained zoo-report present slides html lint clean-venv
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=python3 ..."; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
 	$(PY) -m pip install -e '.[dev]'
+	mkdir -p $(VENV)/etc/jupyter/jupyter_server_config.d   # vae_lib.jupyter_nodelay: widget updates ~40 ms sooner
+	cp jupyter-config/jupyter_server_config.d/vae_lib.json $(VENV)/etc/jupyter/jupyter_server_config.d/
 	touch $(STAMP)
 
 install: $(STAMP)
 
+# JupyterLab refuses to run as root unless told; users are rarely root, containers often are.
+LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/00_start_here.ipynb
+	cd notebooks && ../$(VENV)/bin/jupyter lab $(LAB_FLAGS) 00_start_here.ipynb
+
+# Lecture mode: every explorer in a code-free app (Voila) at http://127.0.0.1:8866
+PORT ?= 8866
+present: $(STAMP)
+	$(VENV)/bin/voila --no-browser --Voila.ip=127.0.0.1 --port=$(PORT) lecture/app.ipynb
+
+# Static slide decks (reveal.js) of every notebook, from their slide metadata, into _build/slides/
+slides: $(STAMP)
+	$(VENV)/bin/jupyter nbconvert --to slides --output-dir _build/slides notebooks/*.ipynb
+
+# A static reading copy: HTML with the saved widget state embedded (widgets show their last state)
+html: $(STAMP)
+	$(VENV)/bin/jupyter nbconvert --to html --output-dir _build/html notebooks/*.ipynb
 
 test: $(STAMP)
 	$(PY) -m pytest --nbval-lax --nbval-current-env tests notebooks
 
 bench: $(STAMP)
 	$(PY) benchmarks/train_speed.py
+	$(PY) benchmarks/widget_latency.py
+
+# Retrain every model of the zoo from scratch into assets/checkpoints (about 45 CPU-minutes; a GPU is used
+# when there is one). One model: make pretrained MODELS=vae-2d; a quick look that leaves assets/ alone:
+# make pretrained ARGS="--epochs 1 --limit 2000 --out /tmp/zoo". On a busy shared CPU add --threads 1.
+pretrained: $(STAMP)
+	$(PY) -m vae_lib.zoo build $(MODELS) $(ARGS)
+
+# Re-evaluate every shipped model from its file and print the table of models (and manifest vs now).
+zoo-report: $(STAMP)
+	$(PY) benchmarks/zoo_report.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check vae_lib tests benchmarks

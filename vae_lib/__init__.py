@@ -2,7 +2,9 @@
 
 One module per idea: :mod:`~vae_lib.data` (datasets in memory), :mod:`~vae_lib.models`
 (Autoencoder, VAE, ConditionalVAE), :mod:`~vae_lib.losses` (KL, likelihoods, ELBO, IWAE),
-:mod:`~vae_lib.train` (``fit``), :mod:`~vae_lib.checkpoints` (save / load).
+:mod:`~vae_lib.train` (``fit``), :mod:`~vae_lib.checkpoints` (save / load),
+:mod:`~vae_lib.toy` (models with an exact posterior), :mod:`~vae_lib.widgets` (the live
+explorers: latent sliders, beta, interpolation, KL, ELBO gap).
 Importing the package is cheap: submodules are imported where they are used.
 """
 
