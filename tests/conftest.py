@@ -4,6 +4,11 @@ into data/ (or $VAE_LIB_DATA). Without it, data tests are skipped locally and fa
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -35,3 +40,45 @@ def mnist_test_binary():
 @pytest.fixture(autouse=True)
 def _seed():
     torch.manual_seed(0)
+
+
+@pytest.fixture(scope="session")
+def voila_app(tmp_path_factory):
+    """`make present`'s Voilà command on 127.0.0.1 and a free port, private Jupyter dirs; always stopped.
+
+    Yields the app's URL once the server accepts connections.
+    """
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    tmp = tmp_path_factory.mktemp("voila")
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"), "JUPYTER_CONFIG_DIR": str(tmp / "config"),
+           "JUPYTER_DATA_DIR": str(tmp / "data"), "JUPYTER_PATH": str(Path(sys.prefix) / "share" / "jupyter")}
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "voila"), "--no-browser", "--Voila.ip=127.0.0.1",
+                             f"--port={port}", "lecture/app.ipynb"], cwd=root, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if proc.poll() is not None:
+                    pytest.fail(f"voila exited with {proc.returncode}: {proc.stdout.read()[-2000:]}")
+                if time.monotonic() > deadline:
+                    pytest.fail("voila did not accept connections within 60 s")
+                time.sleep(0.3)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        import signal
+
+        try:  # the server and the kernels it started
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=15)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass

@@ -21,7 +21,10 @@ def test_shapes_and_probabilities():
     p = predict_proba(clf, torch.rand(5, 1, 28, 28))
     assert p.shape == (5, 10)
     assert torch.allclose(p.sum(-1), torch.ones(5))
-    assert 0.0 <= confident_fraction(clf, torch.rand(5, 1, 28, 28)) <= 1.0
+    x = torch.rand(5, 1, 28, 28)
+    top = predict_proba(clf, x).max(-1).values
+    assert confident_fraction(clf, x, threshold=0.0) == 1.0
+    assert confident_fraction(clf, x, threshold=float(top.median())) == pytest.approx((top > top.median()).float().mean().item())
     with pytest.raises(ValueError, match=r"\[batch, 1, 28, 28\]"):
         clf(torch.rand(5, 784))
     with pytest.raises(ValueError, match="threshold"):

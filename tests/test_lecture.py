@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -55,43 +53,6 @@ def test_app_has_every_explorer_in_a_captioned_tab(app):
         assert any(isinstance(w, W.Image) and len(w.value) > 100 for w in widgets), f"{tab.title}: nothing drawn"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def voila(tmp_path_factory):
-    """`make present`'s command on a free port, with private Jupyter dirs; always stopped."""
-    port = _free_port()
-    tmp = tmp_path_factory.mktemp("voila")
-    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"), "JUPYTER_CONFIG_DIR": str(tmp / "config"),
-           "JUPYTER_DATA_DIR": str(tmp / "data"), "JUPYTER_PATH": str(Path(sys.prefix) / "share" / "jupyter")}
-    voila_bin = Path(sys.executable).parent / "voila"
-    proc = subprocess.Popen([str(voila_bin), "--no-browser", "--Voila.ip=127.0.0.1", f"--port={port}",
-                             "lecture/app.ipynb"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        url = f"http://127.0.0.1:{port}/"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if proc.poll() is not None:
-                    pytest.fail(f"voila exited: {proc.stdout.read()[-2000:]}")
-                time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
 def _comm_count(url: str, kernel_id: str) -> int:
     """Ask the app's kernel, over Jupyter's websocket protocol, how many widget comms it has open."""
     import asyncio
@@ -122,7 +83,8 @@ def _comm_count(url: str, kernel_id: str) -> int:
     return asyncio.run(ask())
 
 
-def test_voila_serves_the_app_with_all_its_widgets(voila, app):
+def test_voila_serves_the_app_with_all_its_widgets(voila_app, app):
+    voila = voila_app
     t0 = time.monotonic()
     with urllib.request.urlopen(voila, timeout=120) as r:
         status, html = r.status, r.read().decode()
@@ -168,3 +130,18 @@ def test_nbconvert_builds_a_slide_deck_for_every_notebook(tmp_path):
         assert deck.is_file(), f"no deck for {nb.name}"
         html = deck.read_text()
         assert "reveal" in html.lower() and html.count("<section") >= 3
+
+
+def test_html_reading_copy_embeds_the_widget_state(tmp_path):
+    """`make html`: a notebook with widgets exports with their saved state, so they show their last view."""
+    nb = ROOT / "notebooks" / "08_beta_vae.ipynb"
+    state = nbformat.read(nb, as_version=4).metadata.get("widgets", {})
+    models = state.get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
+    assert len(models) > 10, "the committed notebook lacks its widget state (execute it with nbconvert)"
+    done = subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", "--output-dir", str(tmp_path),
+                           str(nb)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    html = (tmp_path / "08_beta_vae.html").read_text()
+    assert 'type="application/vnd.jupyter.widget-state+json"' in html
+    assert html.count("application/vnd.jupyter.widget-view+json") >= 1
+    assert all(model_id in html for model_id in list(models)[:20])

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from vae_lib.losses import elbo
-from vae_lib.metrics import active_units, latent_activity, negative_log_likelihood
+from vae_lib.metrics import knn_accuracy, active_units, latent_activity, negative_log_likelihood
 from vae_lib.models import VAE, Autoencoder, ConditionalVAE
 
 
@@ -47,13 +47,26 @@ def test_latent_activity_is_the_population_variance_of_the_means():
     assert active_units(model, x, threshold=2.0) == 0
 
 
+def _one_dead_dimension(model, K: int):
+    """Make latent dimension 0 constant (dead) and dimensions 1..K-1 strongly input-dependent."""
+    from torch import nn
+
+    last = [m for m in model.encoder.modules() if isinstance(m, nn.Linear)][-1]  # rows 0..K-1: mu (or z)
+    with torch.no_grad():
+        last.weight[0].zero_()
+        last.bias[0] = 0.7
+        last.weight[1:K] *= 50.0
+    return model
+
+
 def test_active_units_for_every_model_kind():
     torch.manual_seed(0)
     x = torch.rand(64, 1, 28, 28)
-    assert 0 <= active_units(VAE(3, hidden=[16]), x) <= 3
-    assert 0 <= active_units(Autoencoder(2, hidden=[16]), x) <= 2
-    cvae = ConditionalVAE(2, hidden=[16])
-    assert 0 <= active_units(cvae, x, labels=torch.arange(64) % 10) <= 2
+    assert active_units(_one_dead_dimension(VAE(3, hidden=[16]), 3), x) == 2
+    assert active_units(_one_dead_dimension(Autoencoder(2, hidden=[16]), 2), x) == 1
+    cvae = _one_dead_dimension(ConditionalVAE(2, hidden=[16]), 2)
+    assert active_units(cvae, x, labels=torch.arange(64) % 10) == 1
+    assert latent_activity(cvae, x, labels=torch.arange(64) % 10)[0] == 0
     with pytest.raises(ValueError, match="labels"):
         active_units(cvae, x)
     with pytest.raises(ValueError, match="at least 2"):
@@ -73,3 +86,17 @@ def test_negative_log_likelihood_is_seeded_and_below_minus_elbo():
     assert a <= minus_elbo + 1e-3  # L_k >= ELBO
     with pytest.raises(TypeError, match="Autoencoder"):
         negative_log_likelihood(Autoencoder(2, hidden=[16]), x)
+
+
+def test_knn_accuracy_reads_labels_off_separated_codes_and_not_off_noise():
+    g = torch.Generator().manual_seed(0)
+    labels = torch.arange(5000) % 10
+    centres = 10 * torch.randn(10, 2, generator=g)
+    clustered = centres[labels] + 0.1 * torch.randn(5000, 2, generator=g)
+    assert knn_accuracy(clustered, labels) == 1.0
+    noise = torch.randn(5000, 2, generator=g)
+    assert abs(knn_accuracy(noise, labels) - 0.1) < 0.05  # chance, for codes that carry no label
+    with pytest.raises(ValueError, match="need at least"):
+        knn_accuracy(noise[:100], labels[:100])
+    with pytest.raises(ValueError, match=r"codes \[N, K\] and labels \[N\]"):
+        knn_accuracy(noise, labels[:10])

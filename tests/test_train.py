@@ -29,7 +29,8 @@ def test_fit_improves_the_test_elbo(small):
     before = evaluate(model, xt)["elbo"]
     hist = fit(model, x, epochs=3, test_images=xt, progress=False, binarize="dynamic", device="cpu")
     assert len(hist) == 3 and not hist.interrupted
-    assert set(hist[0]) == {"epoch", "train_elbo", "train_rec", "train_kl", "test_elbo", "test_rec", "test_kl", "seconds"}
+    assert set(hist[0]) == {"epoch", "train_elbo", "train_objective", "train_rec", "train_kl", "test_elbo", "test_rec",
+                            "test_kl", "seconds"}
     after = hist[-1]["test_elbo"]
     assert after > before + 200, (before, after)  # from ~ -545 nats (random) to ~ -200 nats
     assert hist[-1]["test_elbo"] > hist[0]["test_elbo"]
@@ -76,7 +77,11 @@ def test_beta_zero_trains_reconstruction_only_and_beta_weights_the_kl(small):
     h0 = fit(m0, x[:2000], epochs=2, beta=0.0, test_images=xt[:300], progress=False, device="cpu")
     h8 = fit(m8, x[:2000], epochs=2, beta=8.0, test_images=xt[:300], progress=False, device="cpu")
     assert h0[-1]["test_kl"] > 2 * h8[-1]["test_kl"]  # nothing holds the posterior near the prior at beta = 0
-    assert h0[-1]["train_elbo"] == pytest.approx(h0[-1]["train_rec"])  # the objective is rec - 0 * KL
+    assert h0[-1]["train_objective"] == pytest.approx(h0[-1]["train_rec"])  # the objective is rec - 0 * KL
+    for h, beta in ((h0, 0.0), (h8, 8.0)):  # train_elbo is the true ELBO whatever beta was maximized
+        row = h[-1]
+        assert row["train_elbo"] == pytest.approx(row["train_rec"] - row["train_kl"])
+        assert row["train_objective"] == pytest.approx(row["train_rec"] - beta * row["train_kl"])
 
 
 def test_nan_loss_stops_with_epoch_and_step():

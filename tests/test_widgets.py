@@ -67,7 +67,9 @@ def test_latent_update_path_draws_no_matplotlib_figure(data, monkeypatch):
 
     monkeypatch.setattr(FigureCanvasAgg, "draw", boom)
     for v in (-2.0, 0.5, 2.9):
+        before = ex.image.value
         ex.sliders[0].value = v
+        assert ex.image.value != before and float(ex.z[0]) == pytest.approx(v)  # it did update, without a figure
 
 
 def test_latent_clamping_and_set_z(data):

@@ -29,7 +29,7 @@ __all__ = [
     "load_mnist",
 ]
 
-#: dataset name -> (torchvision class name, folder under the data root, class names)
+#: dataset name -> (torchvision class name, which is also its folder under the data root; class names)
 DATASETS: dict[str, tuple[str, tuple[str, ...]]] = {
     "mnist": ("MNIST", tuple(str(i) for i in range(10))),
     "fashion": (

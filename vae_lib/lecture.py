@@ -106,16 +106,21 @@ def _caption(text: str) -> W.HTML:
     return W.HTML(f"<p style='max-width: 60em; font-size: 1.05em; line-height: 1.4'>{text}</p>")
 
 
-def build_app(tabs: Sequence[Tab] = TABS, *, title: str = "Learning Variational Autoencoders: live explorers") -> W.VBox:
-    """Build the lecture app: a title and one tab per explorer, each with its caption.
+def build_app(tabs: Sequence[Tab] = TABS, *, title: str | None = None) -> W.VBox:
+    """Build the lecture app: one tab per explorer, each with its caption (and an optional title).
 
     Returns the root widget (display it, or let Voilà show it). The explorers stay reachable
     as ``app.explorers`` (a dict title -> explorer), e.g. for tests.
     """
     explorers = {t.title: t.make() for t in tabs}
     panels = [W.VBox([_caption(t.caption), explorers[t.title].widget]) for t in tabs]
+    for i, (t, panel) in enumerate(zip(tabs, panels)):  # CSS hooks for styling and the browser test
+        panel.add_class(f"vae-lecture-tab-{i}")
+        if isinstance(getattr(explorers[t.title], "image", None), W.Image):
+            explorers[t.title].image.add_class("vae-lecture-image")
     tab_widget = W.Tab(children=panels, titles=[t.title for t in tabs])
-    app = W.VBox([W.HTML(f"<h2 style='margin: 0.2em 0'>{title}</h2>"), tab_widget])
+    header = [W.HTML(f"<h2 style='margin: 0.2em 0'>{title}</h2>")] if title else []
+    app = W.VBox([*header, tab_widget])
     app.explorers = explorers
     app.tab = tab_widget
     return app

@@ -23,7 +23,7 @@ from torch import nn
 from .losses import iwae_bound
 from .models import Autoencoder
 
-__all__ = ["active_units", "latent_activity", "negative_log_likelihood"]
+__all__ = ["active_units", "knn_accuracy", "latent_activity", "negative_log_likelihood"]
 
 
 def _device(model: nn.Module) -> torch.device:
@@ -106,3 +106,22 @@ def negative_log_likelihood(model: nn.Module, images: torch.Tensor, k: int = 100
         total += iwae_bound(model, x, k, labels=y, chunk_size=chunk_size, generator=gen).double().sum().cpu()
     model.train(was_training)
     return float(-total / images.shape[0])
+
+
+def knn_accuracy(z: torch.Tensor, labels: torch.Tensor, n_train: int = 4000, n_eval: int = 1000, k: int = 5) -> float:
+    """How well the label can be read off a code: k-nearest-neighbour accuracy in latent space.
+
+    Each of the codes ``z[n_train : n_train + n_eval]`` is given the most common label among its
+    ``k`` nearest codes (Euclidean) in ``z[:n_train]``; returns the fraction labelled correctly
+    (chance is 1 / number of classes). High for a VAE's codes of digits, low when the code
+    carries no label information (a KL-only encoder, or a conditional VAE, whose label is given).
+    """
+    if z.dim() != 2 or labels.shape != z.shape[:1]:
+        raise ValueError(f"expected codes [N, K] and labels [N]; got {list(z.shape)} and {list(labels.shape)}")
+    if z.shape[0] < n_train + n_eval:
+        raise ValueError(f"need at least n_train + n_eval = {n_train + n_eval} codes; got {z.shape[0]}")
+    if not 1 <= k <= n_train:
+        raise ValueError(f"k must lie in [1, n_train = {n_train}]; got {k}")
+    d = torch.cdist(z[n_train:n_train + n_eval].float(), z[:n_train].float())
+    nearest = labels[:n_train][d.topk(k, largest=False).indices]
+    return (nearest.mode(dim=1).values == labels[n_train:n_train + n_eval]).float().mean().item()

@@ -28,10 +28,16 @@ class TrainingDivergedError(RuntimeError):
 
 
 class History(list):
-    """One dict per epoch: ``epoch``, ``train_elbo``, ``train_rec``, ``train_kl``, ``test_elbo``,
-    ``test_rec``, ``test_kl`` (nats per example; test values are ``nan`` without test images)
-    and ``seconds``. For an Autoencoder, ``*_rec`` is its reconstruction log-likelihood and
-    ``*_elbo`` / ``*_kl`` are ``nan`` (it has no ELBO).
+    """One dict per epoch: ``epoch``, ``train_elbo``, ``train_objective``, ``train_rec``, ``train_kl``,
+    ``test_elbo``, ``test_rec``, ``test_kl`` (nats per example; test values are ``nan`` without test
+    images) and ``seconds``.
+
+    ``*_elbo`` is always the true ELBO, ``rec - KL`` (beta = 1), so that models trained with any
+    beta compare on one scale; ``train_objective`` is what the optimizer maximized,
+    ``rec - beta * KL`` (with the beta in effect at each step, KL warm-up included). The train
+    values are averages over the epoch's batches, taken while the weights were changing. For an
+    Autoencoder, ``*_rec`` is its reconstruction log-likelihood and ``*_elbo`` / ``*_kl`` are ``nan``
+    (it has no ELBO); its ``train_objective`` equals ``train_rec``.
 
     ``interrupted`` is True when training was stopped with Ctrl-C / the stop button.
     """
@@ -171,7 +177,7 @@ def fit(
         for epoch in range(1, epochs + 1):
             model.train()
             t0 = time.perf_counter()
-            sums = torch.zeros(3, dtype=torch.float64, device=dev)
+            sums = torch.zeros(4, dtype=torch.float64, device=dev)  # objective, ELBO, rec, KL
             tensors = (x_all,) if y_all is None else (x_all, y_all)
             for i, batch in enumerate(batches(*tensors, batch_size=batch_size, generator=gen_order), start=1):
                 x = batch[0]
@@ -192,16 +198,17 @@ def fit(
                     sched.step()
                 step += 1
                 with torch.no_grad():
-                    sums += torch.stack([(rec - beta * kl).sum(), rec.sum(), kl.sum()]).double()
+                    sums += torch.stack([obj.sum(), (rec - kl).sum(), rec.sum(), kl.sum()]).double()
                 bar.update(1)
             n = x_all.shape[0]
             train = (sums / n).tolist()
             ae = isinstance(model, Autoencoder)
             row: dict[str, Any] = {
                 "epoch": epoch,
-                "train_elbo": math.nan if ae else train[0],
-                "train_rec": train[1],
-                "train_kl": math.nan if ae else train[2],
+                "train_elbo": math.nan if ae else train[1],
+                "train_objective": train[0],
+                "train_rec": train[2],
+                "train_kl": math.nan if ae else train[3],
             }
             if test_images is not None:
                 ev = evaluate(model, test_images, labels=test_labels, seed=seed)
@@ -211,7 +218,7 @@ def fit(
             row["seconds"] = time.perf_counter() - t0
             history.append(row)
             shown = row["test_elbo"] if not math.isnan(row["test_elbo"]) else row["train_elbo"]
-            bar.set_postfix_str(f"epoch {epoch}: " + (f"rec {train[1]:.1f}" if ae else f"ELBO {shown:.1f}")
+            bar.set_postfix_str(f"epoch {epoch}: " + (f"rec {train[2]:.1f}" if ae else f"ELBO {shown:.1f}")
                                 + " nats")
     except KeyboardInterrupt:
         history.interrupted = True

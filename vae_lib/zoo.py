@@ -437,7 +437,7 @@ def build(
             "train_seconds": round(train_seconds, 1),
             "eval_seconds": round(eval_seconds, 1),
             "built_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "history": {k: [_clean(v) for v in hist.column(k)] for k in ("train_elbo", "train_rec", "train_kl")},
+            "history": {k: [_clean(v) for v in hist.column(k)] for k in ("train_elbo", "train_objective", "train_rec", "train_kl")},
             "metrics": metrics,
             "notes": r.notes,
         }
