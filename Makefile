@@ -55,7 +55,7 @@ zoo-report: $(STAMP)
 	$(PY) benchmarks/zoo_report.py
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check vae_lib tests benchmarks
+	$(VENV)/bin/ruff check vae_lib tests benchmarks notebooks
 
 clean-venv:
 	rm -rf $(VENV)

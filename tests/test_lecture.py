@@ -29,9 +29,9 @@ def _all_widgets(w: W.Widget) -> list[W.Widget]:
 
 @pytest.fixture(scope="module")
 def app():
-    from vae_lib.lecture import build_app
-
     from ipywidgets.widgets.widget import _instances  # every live widget model (Widget.widgets is deprecated)
+
+    from vae_lib.lecture import build_app
 
     before = len(_instances)
     app = build_app()

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from vae_lib.losses import elbo
-from vae_lib.metrics import knn_accuracy, active_units, latent_activity, negative_log_likelihood
+from vae_lib.metrics import active_units, knn_accuracy, latent_activity, negative_log_likelihood
 from vae_lib.models import VAE, Autoencoder, ConditionalVAE
 
 
