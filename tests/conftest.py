@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from _servers import stop_process_group
 
 from vae_lib.data import DatasetNotFoundError, load_mnist
 
@@ -72,13 +73,4 @@ def voila_app(tmp_path_factory):
                 time.sleep(0.3)
         yield f"http://127.0.0.1:{port}/"
     finally:
-        import signal
-
-        try:  # the server and the kernels it started
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=15)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        stop_process_group(proc, timeout=15)  # the server and the kernels it started

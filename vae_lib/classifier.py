@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .data import batches
+from .data import _REPO_ROOT, batches
 
 __all__ = ["DigitClassifier", "confident_fraction", "default_path", "load_pretrained", "predict_proba",
            "train_classifier"]
@@ -109,7 +109,7 @@ def confident_fraction(clf: nn.Module, images: torch.Tensor, threshold: float = 
 
 def default_path() -> Path:
     """``<repository>/assets/classifier/digit_mlp.pt``."""
-    return Path(__file__).resolve().parent.parent / "assets" / "classifier" / "digit_mlp.pt"
+    return _REPO_ROOT / "assets" / "classifier" / "digit_mlp.pt"
 
 
 def save(clf: DigitClassifier, path: str | Path, **metadata: object) -> Path:

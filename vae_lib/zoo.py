@@ -58,7 +58,7 @@ from torch import nn
 
 from . import checkpoints
 from .checkpoints import CheckpointError
-from .data import load_mnist
+from .data import _REPO_ROOT, load_mnist
 from .metrics import active_units, negative_log_likelihood
 from .models import MODEL_CLASSES
 
@@ -88,7 +88,6 @@ BETAS: tuple[float, ...] = (0.0, 0.1, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 SUBSET = 1000            # the fixed test subset: the first 1,000 binarized test images
 ACTIVE_THRESHOLD = 0.01  # A_k > 0.01 counts as an active unit
 EVAL_SEED = 0            # test binarization seed and evaluation generator seed
-_REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)

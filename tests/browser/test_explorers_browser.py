@@ -23,7 +23,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -35,6 +34,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from _servers import stop_process_group
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -201,15 +201,7 @@ def running_lab(root: Path, notebooks: dict[str, dict], env_extra: dict[str, str
             time.sleep(0.3)
         yield {"base": base, "token": token, "log": root / "lab.log"}
     finally:
-        try:  # the whole process group: the server and the kernels it started
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=10)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            proc.wait(timeout=5)
+        stop_process_group(proc)  # the whole process group: the server and the kernels it started
         log.close()
 
 
