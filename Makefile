@@ -5,15 +5,16 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test install bench pretrained zoo-report present slides html lint clean-venv
+.PHONY: lab test test-fast install bench pretrained zoo-report present slides html diagrams lint lock clean-venv
 
-$(STAMP): pyproject.toml
+# The tested versions of every package are pinned in constraints.txt (pyproject.toml holds ranges).
+$(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=python3 ..."; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
-	$(PY) -m pip install -e '.[dev]'
-	mkdir -p $(VENV)/etc/jupyter/jupyter_server_config.d   # vae_lib.jupyter_nodelay: widget updates ~40 ms sooner
-	cp jupyter-config/jupyter_server_config.d/vae_lib.json $(VENV)/etc/jupyter/jupyter_server_config.d/
+	$(PY) -m pip install -c constraints.txt -e '.[lab,dev]'
+	mkdir -p $(VENV)/etc/jupyter/jupyter_server_config.d   # vae_tools.jupyter_nodelay: widget updates ~40 ms sooner
+	cp jupyter-config/jupyter_server_config.d/vae_tools.json $(VENV)/etc/jupyter/jupyter_server_config.d/
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -40,6 +41,14 @@ html: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest --nbval-lax --nbval-current-env tests notebooks
 
+# The edit loop: the unit tests without servers, browsers, builds or notebooks (under a minute).
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not slow and not browser and not notebooks" tests
+
+# Re-pin constraints.txt to what .venv holds now (after changing pyproject.toml's ranges on purpose).
+lock: $(STAMP)
+	$(PY) -m pip freeze --exclude-editable | grep -v '^-e ' > constraints.txt
+
 bench: $(STAMP)
 	$(PY) benchmarks/train_speed.py
 	$(PY) benchmarks/widget_latency.py
@@ -53,6 +62,10 @@ pretrained: $(STAMP)
 # Re-evaluate every shipped model from its file and print the table of models (and manifest vs now).
 zoo-report: $(STAMP)
 	$(PY) benchmarks/zoo_report.py
+
+# The diagrams the notebooks show (assets/figures/, English and Korean), drawn by vae_tools/diagrams.py
+diagrams: $(STAMP)
+	$(PY) -m vae_tools.diagrams
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check vae_lib tests benchmarks notebooks

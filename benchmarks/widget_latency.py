@@ -7,7 +7,7 @@ is the server-side cost of one slider event. Printed per explorer: median and p9
 and the ratio of the median to the baseline's.
 
 Baseline, measured interleaved with the latent explorer (same model, same z): a bare
-``sigmoid(model.decode(z))`` under ``torch.inference_mode()`` followed by a PIL nearest-neighbour
+``model.decode_mean(z)`` (= sigmoid of the decoder's logits) under ``torch.inference_mode()`` followed by a PIL nearest-neighbour
 upscale and a PNG encode -- the least any slider that shows a decoded image can do.
 
 Models: the zoo's (``vae-2d``, ``vae-2d-beta-*``, ``ae-2d``, ``vae-20d``) when they are built;
@@ -57,7 +57,7 @@ def stats(ts: list[float]) -> tuple[float, float]:
 
 def baseline_once(model: torch.nn.Module, z: torch.Tensor) -> bytes:
     with torch.inference_mode():
-        p = torch.sigmoid(model.decode(z[None]))[0, 0]
+        p = model.decode_mean(z[None])[0, 0]
     img = Image.fromarray(((1 - p) * 255).to(torch.uint8).numpy(), mode="L").resize((168, 168), Image.NEAREST)
     buf = io.BytesIO()
     img.save(buf, format="PNG", compress_level=1)
@@ -115,7 +115,7 @@ def main() -> None:
     # --- beta explorer -----------------------------------------------------------------------
     try:
         t0 = time.perf_counter()
-        bex = widgets.BetaExplorer()
+        bex = widgets.BetaExplorer(latent_dim=2)  # zoo.beta_grid(2)
         bsrc = f"zoo: {len(bex.betas)} models vae-2d-beta-*"
     except Exception as exc:  # noqa: BLE001 - zoo grid not built: stand-ins
         torch.manual_seed(0)

@@ -10,7 +10,8 @@ float32), then the manifest's metrics recomputed now (test ELBO, reconstruction 
 units, and -log p(x) by the importance-weighted bound for the models that record it), printed
 as a markdown table, followed by "manifest vs now": every number that moved by more than
 ``--tolerance`` nats (they should agree to a few thousandths: evaluation is seeded).
-All numbers are nats per example on the binarized test set (see ``vae_lib.zoo``'s docstring).
+All numbers are nats per example on the binarized test set, measured as ``vae_lib.zoo.EVALUATION`` says.
+The load-time goal (< 1 s per model) lives here, not in the tests.
 """
 
 from __future__ import annotations
@@ -38,13 +39,15 @@ HEADER = ("| model | class | K | β | data | epochs | train s | test ELBO | rec 
 
 
 def _row(name: str, e: dict[str, Any], m: dict[str, Any], load_ms: float | None) -> str:
+    r, b = e["recipe"], e["build"]
     nll = m.get("nll_iwae")
-    nll_s = f"{nll['value']:.2f} ({nll['k']})" if nll else "–"
-    beta = "–" if e["class"] == "Autoencoder" else f"{e['beta']:g}"  # an Autoencoder has no KL term
-    return (f"| `{name}` | {e['class']} | {e['config']['latent_dim']} | {beta} | {e['dataset']} | "
-            f"{e['epochs']} | {e['train_seconds']:.0f} | {_fmt(m['test']['elbo'])} | {_fmt(m['test']['rec'])} | "
-            f"{_fmt(m['test']['kl'])} | {m['active_units']}/{e['config']['latent_dim']} | {nll_s} | "
-            f"{e['bytes'] / 1e6:.2f} | {_fmt(load_ms, 0)} |")
+    nll_s = f"{nll['value']:.2f} (k={nll['k']}, n={nll['n']})" if nll else "–"
+    beta = "–" if r["model_class"] == "Autoencoder" else f"{r['beta']:g}"  # an Autoencoder has no KL term
+    secs = "–" if b["train_seconds"] is None else f"{b['train_seconds']:.0f}"
+    k = r["config"]["latent_dim"]
+    return (f"| `{name}` | {r['model_class']} | {k} | {beta} | {r['dataset']} | {r['epochs']} | {secs} | "
+            f"{_fmt(m['test']['elbo'])} | {_fmt(m['test']['rec'])} | {_fmt(m['test']['kl'])} | {m['active_units']}/{k} | "
+            f"{nll_s} | {e['bytes'] / 1e6:.2f} | {_fmt(load_ms, 0)} |")
 
 
 def _diffs(name: str, old: dict[str, Any], new: dict[str, Any], tol: float) -> list[str]:
@@ -80,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
 
     root = zoo.default_root()
-    built = [n for n in zoo.select(args.names) if n in zoo.manifest(root=root)["models"]]
+    built = [n for n in zoo.select(args.names) if n in zoo.manifest(root=root)["models"]
+             and zoo.RECIPES[n].trainer != "classifier"]
     if not built:
         print(f"no models built in {root}: run `make pretrained` (python -m vae_lib.zoo build)", file=sys.stderr)
         return 1
@@ -113,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     print(HEADER)
     print("|" + "---|" * (HEADER.count("|") - 1))
     print("\n".join(rows))
-    print(f"\n{len(built)} models, {sizes / 1e6:.1f} MB in {root} (budget 30 MB).")
+    print(f"\n{len(built)} models, {sizes / 1e6:.1f} MB in {root} (budget 40 MB).")
     if not args.manifest_only:
         print(f"load time per model: median {statistics.median(load_times):.0f} ms, max {max(load_times):.0f} ms "
               f"(goal < 1000 ms)")

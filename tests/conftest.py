@@ -43,6 +43,18 @@ def _seed():
     torch.manual_seed(0)
 
 
+def pytest_collection_modifyitems(config, items):
+    """Markers by place: notebooks (nbval items) and tests/browser; both are slow too."""
+    for item in items:
+        path = str(item.path)
+        if path.endswith(".ipynb"):
+            item.add_marker(pytest.mark.notebooks)
+            item.add_marker(pytest.mark.slow)
+        elif f"{os.sep}browser{os.sep}" in path:
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def voila_app(tmp_path_factory):
     """`make present`'s Voilà command on 127.0.0.1 and a free port, private Jupyter dirs; always stopped.

@@ -88,3 +88,31 @@ def test_config_that_does_not_match_the_weights(tmp_path):
 def test_save_refuses_foreign_models(tmp_path):
     with pytest.raises(TypeError, match="takes a vae_lib model"):
         save(torch.nn.Linear(2, 2), tmp_path / "x.pt")
+
+
+def test_metadata_that_would_not_load_back_is_refused_before_writing(tmp_path):
+    import pathlib
+
+    import numpy as np
+
+    for value, hint in ((pathlib.Path("/tmp/x"), r"str\(path\)"), (np.float64(1.5), r"float\(v\)"),
+                        (print, "builtin_function_or_method"), ({"nested": [1, {"deep": torch.zeros(2)}]}, "Tensor")):
+        with pytest.raises(TypeError, match=hint):
+            save(VAE(2, (8,)), tmp_path / "m.pt", extra=value)
+        assert list(tmp_path.iterdir()) == []  # nothing written, no *.pt.tmp left behind
+
+
+def test_integer_storage_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="storage_dtype must be a floating-point type"):
+        save(VAE(2, (8,)), tmp_path / "m.pt", storage_dtype=torch.int8)
+    path = save(VAE(2, (8,)), tmp_path / "m.pt", storage_dtype=torch.bfloat16)
+    assert load(path).encoder.head[0].weight.abs().sum() > 0
+
+
+def test_the_digit_classifier_saves_like_every_model(tmp_path):
+    from vae_lib.classifier import DigitClassifier
+
+    clf = DigitClassifier(hidden=8)
+    back = load(save(clf, tmp_path / "c.pt", note="x"))
+    assert type(back) is DigitClassifier and back.config == {"hidden": 8, "n_classes": 10}
+    assert all(torch.equal(a, b) for a, b in zip(clf.state_dict().values(), back.state_dict().values()))

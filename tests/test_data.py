@@ -112,5 +112,5 @@ def test_batches_cover_everything_once_and_are_seeded():
 def test_batches_errors():
     with pytest.raises(ValueError, match="same first dimension"):
         next(batches(torch.zeros(3), torch.zeros(4)))
-    with pytest.raises(ValueError, match="batch_size must be >= 1"):
+    with pytest.raises(ValueError, match="batch_size must be an integer >= 1"):
         next(batches(torch.zeros(3), batch_size=0))

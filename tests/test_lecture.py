@@ -83,6 +83,7 @@ def _comm_count(url: str, kernel_id: str) -> int:
     return asyncio.run(ask())
 
 
+@pytest.mark.slow
 def test_voila_serves_the_app_with_all_its_widgets(voila_app, app):
     voila = voila_app
     t0 = time.monotonic()
@@ -109,7 +110,7 @@ def test_voila_serves_the_app_with_all_its_widgets(voila_app, app):
 def test_every_notebook_has_slide_metadata(path):
     nb = nbformat.read(path, as_version=4)
     missing = [i for i, c in enumerate(nb.cells) if c.metadata.get("slideshow", {}).get("slide_type") not in SLIDE_TYPES]
-    assert not missing, f"{path.name}: cells {missing} have no slideshow.slide_type (run: python -m vae_lib.slides notebooks/*.ipynb)"
+    assert not missing, f"{path.name}: cells {missing} have no slideshow.slide_type (run: python -m vae_tools.slides notebooks/*.ipynb)"
     types = [c.metadata["slideshow"]["slide_type"] for c in nb.cells]
     shown = [t for t in types if t != "skip"]
     assert shown and shown[0] == "slide", f"{path.name}: the first cell on screen must open a slide"
@@ -119,6 +120,7 @@ def test_every_notebook_has_slide_metadata(path):
             assert c.metadata["slideshow"]["slide_type"] == "slide", f"{path.name}: {c.source.splitlines()[0]!r}"
 
 
+@pytest.mark.slow
 def test_nbconvert_builds_a_slide_deck_for_every_notebook(tmp_path):
     assert NOTEBOOKS, "no notebooks found"
     cmd = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "slides", "--output-dir", str(tmp_path),
@@ -132,6 +134,7 @@ def test_nbconvert_builds_a_slide_deck_for_every_notebook(tmp_path):
         assert "reveal" in html.lower() and html.count("<section") >= 3
 
 
+@pytest.mark.slow
 def test_html_reading_copy_embeds_the_widget_state(tmp_path):
     """`make html`: a notebook with widgets exports with their saved state, so they show their last view."""
     nb = ROOT / "notebooks" / "08_beta_vae.ipynb"

@@ -264,7 +264,7 @@ def test_negative_beta_is_rejected_with_a_clear_message():
 
 def test_bad_sample_counts_are_rejected():
     model, x = _toy(orthogonal=True)
-    with pytest.raises(ValueError, match="n_samples must be >= 1"):
+    with pytest.raises(ValueError, match="n_samples must be an integer >= 1"):
         elbo(model, x, n_samples=0)
-    with pytest.raises(ValueError, match="k must be >= 1"):
+    with pytest.raises(ValueError, match="k must be an integer >= 1"):
         iwae_bound(model, x, 0)

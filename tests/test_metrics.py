@@ -7,26 +7,25 @@ import torch
 from torch import nn
 
 from vae_lib.losses import elbo
-from vae_lib.metrics import active_units, knn_accuracy, latent_activity, negative_log_likelihood
+from vae_lib.metrics import active_units, hole_fraction, knn_accuracy, latent_activity, negative_log_likelihood
 from vae_lib.models import VAE, Autoencoder, ConditionalVAE
 
 
-class FixedMeans(nn.Module):
-    """A stand-in encoder whose posterior means are a fixed table, looked up by the image's first pixel."""
+class FixedMeans(VAE):
+    """A stand-in VAE whose posterior means are a fixed table, looked up by the image's first pixel (i / n)."""
 
     def __init__(self, mu: torch.Tensor) -> None:
-        super().__init__()
+        super().__init__(mu.shape[1], hidden=(1,))
         self.register_buffer("mu", mu)
-        self.dummy = nn.Parameter(torch.zeros(1))  # gives the model a device
 
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        idx = x[:, 0, 0, 0].long()
+    def _encode(self, x: torch.Tensor, y=None) -> tuple[torch.Tensor, torch.Tensor]:
+        idx = (x[:, 0, 0, 0] * self.mu.shape[0]).round().long()
         return self.mu[idx], torch.zeros_like(self.mu[idx])
 
 
 def _indexed_images(n: int) -> torch.Tensor:
     x = torch.zeros(n, 1, 28, 28)
-    x[:, 0, 0, 0] = torch.arange(n, dtype=torch.float32)
+    x[:, 0, 0, 0] = torch.arange(n, dtype=torch.float32) / n
     return x
 
 
@@ -49,8 +48,7 @@ def test_latent_activity_is_the_population_variance_of_the_means():
 
 def _one_dead_dimension(model, K: int):
     """Make latent dimension 0 constant (dead) and dimensions 1..K-1 strongly input-dependent."""
-    from torch import nn
-
+    
     last = [m for m in model.encoder.modules() if isinstance(m, nn.Linear)][-1]  # rows 0..K-1: mu (or z)
     with torch.no_grad():
         last.weight[0].zero_()
@@ -100,3 +98,15 @@ def test_knn_accuracy_reads_labels_off_separated_codes_and_not_off_noise():
         knn_accuracy(noise[:100], labels[:100])
     with pytest.raises(ValueError, match=r"codes \[N, K\] and labels \[N\]"):
         knn_accuracy(noise, labels[:10])
+
+
+def test_hole_fraction_counts_samples_far_from_every_training_code():
+    g = torch.Generator().manual_seed(0)
+    train = torch.randn(2000, 2, generator=g)
+    test = torch.randn(500, 2, generator=g)                     # the same distribution as the training codes
+    assert hole_fraction(torch.randn(4000, 2, generator=g), train, test) == pytest.approx(0.01, abs=0.01)
+    far = torch.full((300, 2), 50.0)                            # nowhere near the codes: every one is in a hole
+    assert hole_fraction(far, train, test) == 1.0
+    assert hole_fraction(torch.cat([far, train[:300]]), train, test) == 0.5   # a training code is at distance 0
+    with pytest.raises(ValueError, match="differ in size"):
+        hole_fraction(far, train[:, :1], test)

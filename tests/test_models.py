@@ -55,7 +55,7 @@ def test_conditional_vae():
     assert m.sample(10).shape == (10, 1, 28, 28)
     with pytest.raises(ValueError, match=r"labels must lie in \[0, 10\)"):
         m.encode(X, torch.tensor([0, 1, 2, 3, 10]))
-    with pytest.raises(ValueError, match=r"labels must have shape \[batch\] = \[5\]"):
+    with pytest.raises(ValueError, match=r"labels must have shape \[5\] \(one label per image\); got \[2\]"):
         m.encode(X, torch.tensor([0, 1]))
     with pytest.raises(ValueError, match="labels must be integers"):
         m.encode(X, torch.zeros(5))
@@ -68,9 +68,9 @@ def test_config_rebuilds_the_same_architecture():
 
 
 @pytest.mark.parametrize("bad,match", [
-    (torch.rand(5, 28, 28), r"\[batch, 1, 28, 28\]; got \[5, 28, 28\] \(add the channel axis"),
+    (torch.rand(5, 28, 28), r"\[N, 1, 28, 28\]; got \[5, 28, 28\] \(add the channel axis"),
     (torch.rand(5, 784), r"got \[5, 784\] \(reshape"),
-    (torch.rand(5, 3, 32, 32), r"\[batch, 1, 28, 28\]; got \[5, 3, 32, 32\]"),
+    (torch.rand(5, 3, 32, 32), r"\[N, 1, 28, 28\]; got \[5, 3, 32, 32\]"),
     ((torch.rand(5, 1, 28, 28) * 255).to(torch.uint8), r"float pixels in \[0, 1\].*x.float\(\) / 255"),
 ])
 def test_wrong_inputs_get_clear_errors(bad, match):
@@ -84,9 +84,78 @@ def test_wrong_latent_codes_and_constructor_arguments():
     with pytest.raises(ValueError, match=r"latent codes of shape \[\.\.\., 3\]; got \[4, 2\]"):
         m.decode(torch.zeros(4, 2))
     for kwargs, match in [({"latent_dim": 0}, "latent_dim must be an integer >= 1"),
-                          ({"latent_dim": 2.5}, "latent_dim must be an integer"),
-                          ({"latent_dim": 2, "arch": "rnn"}, "arch must be 'mlp' or 'conv'"),
+
+                          ({"latent_dim": 2, "arch": "rnn"}, "arch must be one of 'mlp', 'conv'"),
                           ({"latent_dim": 2, "activation": "gelu2"}, "activation must be one of"),
-                          ({"latent_dim": 2, "hidden": (0,)}, "hidden sizes must be >= 1")]:
+                          ({"latent_dim": 2, "hidden": (0,)}, "every hidden size must be an integer >= 1")]:
         with pytest.raises(ValueError, match=match):
             VAE(**kwargs)
+    with pytest.raises(TypeError, match="latent_dim must be an integer"):
+        VAE(2.5)
+
+
+@pytest.mark.parametrize("model", [Autoencoder(2, (16,)), VAE(3, (16,)), ConditionalVAE(2, 10, (16,))])
+def test_one_interface_says_what_kind_of_model_it_is(model):
+    y = torch.tensor([1, 2, 3, 4, 5]) if model.is_conditional else None
+    assert model.is_variational == (not isinstance(model, Autoencoder))
+    assert model.is_conditional == isinstance(model, ConditionalVAE)
+    model.train()
+    codes = model.posterior_mean(X, y, batch_size=2)           # batched, no gradients, mode restored
+    assert codes.shape == (5, model.latent_dim) and not codes.requires_grad and model.training
+    expect = model.encode(X, y) if not model.is_variational else model.encode(X, y)[0]
+    torch.testing.assert_close(codes, expect.detach())
+    out = model.terms(X, y, generator=torch.Generator().manual_seed(0))
+    assert out.elbo.shape == out.log_likelihood.shape == out.kl.shape == (5,)
+    torch.testing.assert_close(model.decode_mean(codes, y), torch.sigmoid(model.decode(codes, y)))
+
+
+def test_labels_are_required_by_a_conditional_model_and_refused_by_the_others():
+    with pytest.raises(ValueError, match="needs the labels"):
+        ConditionalVAE(2, 10, (8,)).encode(X)
+    for m in (VAE(2, (8,)), Autoencoder(2, (8,))):
+        with pytest.raises(ValueError, match="is not conditional, but labels were given"):
+            m.encode(X, torch.zeros(5, dtype=torch.long))
+        with pytest.raises(ValueError, match="is not conditional"):
+            m.decode(torch.zeros(5, 2), torch.zeros(5, dtype=torch.long))
+
+
+@pytest.mark.parametrize("prior", ["mog", "vamp"])
+def test_learned_priors_are_densities_and_their_kl_is_unbiased(prior):
+    torch.manual_seed(0)
+    m = VAE(2, (16,), prior=prior, prior_components=3)
+    # log p(z) integrates to 1 over the plane (quadrature on a grid that holds the mass)
+    g = torch.linspace(-9, 9, 301)
+    zz = torch.stack(torch.meshgrid(g, g, indexing="ij"), -1).reshape(-1, 2)
+    with torch.no_grad():
+        mass = (m.log_prior(zz).exp().sum() * (g[1] - g[0]) ** 2).item()
+    assert abs(mass - 1) < 1e-3
+    # the Monte Carlo KL averages to the KL computed on the same grid
+    mu, logvar = torch.tensor([[0.3, -0.2]]), torch.tensor([[-1.0, -0.5]])
+    with torch.no_grad():
+        from vae_lib.losses import log_normal_diag, reparameterize
+
+        q = log_normal_diag(zz, mu, logvar)
+        exact = ((q.exp() * (q - m.log_prior(zz))).sum() * (g[1] - g[0]) ** 2).item()
+        z = reparameterize(mu, logvar, 200_000, torch.Generator().manual_seed(1))
+        terms = log_normal_diag(z, mu, logvar) - m.log_prior(z)
+        mc, se = terms.mean().item(), terms.std().item() / 200_000 ** 0.5
+        assert abs(m.kl(mu, logvar, z).item() - mc) < 1e-5
+    assert abs(mc - exact) < 4 * se
+    assert m.sample(5).shape == (5, 1, 28, 28)
+    assert type(m)(**m.config).config == m.config
+
+
+def test_gaussian_decoders():
+    x = torch.rand(4, 1, 28, 28)
+    for sigma in (0.1, "learned", "learned-pixel"):
+        m = VAE(2, (8,), likelihood="gaussian", decoder_std=sigma)
+        z = torch.zeros(4, 2)
+        from vae_lib.losses import gaussian_log_likelihood
+
+        expect = gaussian_log_likelihood(x, m.decode_mean(z), m.decoder_log_variance())
+        torch.testing.assert_close(m.log_likelihood(x, z), expect)
+        assert type(m)(**m.config).config == m.config
+    with pytest.raises(ValueError, match="decoder_std"):
+        VAE(2, likelihood="gaussian")
+    with pytest.raises(ValueError, match="a Bernoulli decoder has no standard deviation"):
+        VAE(2, decoder_std=0.5)

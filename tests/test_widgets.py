@@ -1,21 +1,37 @@
 """The live explorers of vae_lib.widgets, headless: slider -> model -> picture, clamping, errors.
 
-Small untrained models stand in for the zoo (the explorers take any model of the right kind),
-so these tests run in seconds and do not wait for assets/checkpoints.
+Small untrained models stand in for the zoo (the explorers take any vae_lib model), so these
+tests run in seconds; a few tests load the zoo's checkpoints (vae_lib/pretrained) to check
+that zoo names, the zoo's beta grid and its manifest metrics are used.
 """
 
 from __future__ import annotations
 
+import io
 import math
 
+import ipywidgets as W
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
-from vae_lib import widgets
-from vae_lib.losses import kl_normal
+from vae_lib import widgets, zoo
 from vae_lib.models import VAE, Autoencoder, ConditionalVAE
+from vae_lib.widgets import (
+    SCALE,
+    BetaExplorer,
+    ELBOGapExplorer,
+    InterpolationExplorer,
+    KLExplorer,
+    LatentExplorer,
+    render_png,
+)
+from vae_lib.widgets.base import model_dataset, resolve_dataset
+from vae_lib.widgets.render import Style
 
 N = 600  # test images used for scatters / ranges
+NAN, INF = float("nan"), float("inf")
 
 
 @pytest.fixture(scope="module")
@@ -29,16 +45,70 @@ def _vae(k: int = 2, seed: int = 0) -> VAE:
     return VAE(k, hidden=(32,)).eval()
 
 
-def _decoded_png(model, z: torch.Tensor, scale: int = widgets.SCALE) -> bytes:
+def _ae(seed: int = 0) -> Autoencoder:
+    torch.manual_seed(seed)
+    return Autoencoder(2, hidden=(32,)).eval()
+
+
+def _decoded_png(model, z: torch.Tensor, scale: int = SCALE, y: torch.Tensor | None = None) -> bytes:
     with torch.inference_mode():
-        return widgets.render_png(torch.sigmoid(model.decode(z[None]))[0], scale=scale)
+        return render_png(model.decode_mean(z[None], y)[0], scale=scale)
+
+
+def _pixels(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)))
+
+
+def _count_decodes(model, monkeypatch) -> list[int]:
+    """Count the decoder forwards of ``model`` (every picture goes through ``model.decode``)."""
+    calls = [0]
+    orig = model.decode
+
+    def decode(*a, **k):
+        calls[0] += 1
+        return orig(*a, **k)
+
+    monkeypatch.setattr(model, "decode", decode)
+    return calls
+
+
+def _tree(w: W.Widget) -> list[W.Widget]:
+    out = [w]
+    for child in getattr(w, "children", ()):
+        out += _tree(child)
+    return out
+
+
+# --------------------------------------------------------------------------- render_png
+def test_render_png_tiles_images_with_white_gaps():
+    imgs = torch.zeros(3, 1, 28, 28)
+    imgs[0, 0, 0, 0] = 1.0    # ink in the top-left corner of the first image
+    imgs[1, 0, 27, 27] = 1.0  # ink in the bottom-right corner of the second
+    imgs[2] = 0.5
+    px = _pixels(render_png(imgs, scale=1, nrow=2, pad=1))
+    assert px.shape == (57, 57)  # 2 x 28 + one gap, no outer frame
+    assert px[0, 0] == 0 and px[27, 29 + 27] == 0  # ink is black, each image at its place
+    assert (px[:28, :28] == 255).sum() == 28 * 28 - 1 and (px[:28, 29:] == 255).sum() == 28 * 28 - 1
+    assert (px[28, :] == 255).all() and (px[:, 28] == 255).all()  # the gaps are white
+    assert (px[29:, :28] == 128).all()  # the third image: grey 0.5 -> 128
+    assert (px[29:, 29:] == 255).all()  # no fourth image: white
+    big = _pixels(render_png(imgs, scale=3, nrow=2))
+    assert big.shape == (171, 171) and (big[:3, :3] == 0).all() and big[3, 3] == 255  # 3 x 3 blocks
+    row = _pixels(render_png(imgs, scale=1))  # nrow defaults to all in one row
+    assert row.shape == (28, 3 * 28 + 2)
+    one = torch.rand(28, 28)
+    assert render_png(one) == render_png(one[None]) == render_png(one[None, None])
+    assert _pixels(render_png(one, scale=1)).shape == (28, 28)
+    assert _pixels(render_png(one)).shape == (28 * SCALE, 28 * SCALE)
+    with pytest.raises(ValueError, match=r"render_png expects"):
+        render_png(torch.zeros(2, 28, 28))
 
 
 # --------------------------------------------------------------------------- LatentExplorer
 def test_latent_slider_moves_z_and_image(data):
     model = _vae()
-    ex = widgets.LatentExplorer(model, dataset=data)
-    assert len(ex.sliders) == 2 and ex.scatter is not None
+    ex = LatentExplorer(model, dataset=data)
+    assert len(ex.sliders) == 2 and ex.scatter is not None and ex.background is not None
     assert ex.bounds == [(-3.0, 3.0), (-3.0, 3.0)]  # +-3 sigma of the prior
     before_img, scatter_png, before_margin = ex.image.value, ex.scatter.value, ex.marker.layout.margin
     ex.sliders[0].value = 1.25
@@ -46,37 +116,46 @@ def test_latent_slider_moves_z_and_image(data):
     assert ex.image.value != before_img
     assert ex.scatter.value == scatter_png  # the scatter is static: never re-sent
     assert ex.marker.layout.margin != before_margin  # the marker moved ...
-    px, py = ex._bg.to_pixel(1.25, 0.0)  # ... to the pixel of z (its centre = offset + radius)
+    px, py = ex.background.to_pixel(1.25, 0.0)  # ... to the pixel of z (its centre = offset + radius)
     top, _, _, left = (int(v.rstrip("px")) for v in ex.marker.layout.margin.split())
-    r = widgets._MARKER_R
+    r = ex.style.marker_radius
     assert abs(left + r - px) <= 1 and abs(top + r - py) <= 1
-    assert ex.image.value == _decoded_png(model, ex.z)  # the picture is decode(z), rendered
+    assert ex.background.to_data(px, py) == pytest.approx((1.25, 0.0), abs=1e-9)
+    assert ex.image.value == _decoded_png(model, ex.z)  # the picture is decode_mean(z), rendered
     ex.sliders[1].value = -2.0
     assert torch.allclose(ex.z, torch.tensor([1.25, -2.0]))
     assert ex.image.value == _decoded_png(model, ex.z)
     assert ex.image.value[:8] == b"\x89PNG\r\n\x1a\n" and ex.image.format == "png"
 
 
-def test_latent_update_path_draws_no_matplotlib_figure(data, monkeypatch):
+def test_latent_update_path_is_one_decode_and_no_matplotlib_figure(data, monkeypatch):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    ex = widgets.LatentExplorer(_vae(), dataset=data)
+    model = _vae()
+    ex = LatentExplorer(model, dataset=data)
+    calls = _count_decodes(model, monkeypatch)
 
     def boom(*a, **k):
         raise AssertionError("a matplotlib figure was drawn on a slider event")
 
     monkeypatch.setattr(FigureCanvasAgg, "draw", boom)
-    for v in (-2.0, 0.5, 2.9):
+    for i, v in enumerate((-2.0, 0.5, 2.9)):
         before = ex.image.value
         ex.sliders[0].value = v
         assert ex.image.value != before and float(ex.z[0]) == pytest.approx(v)  # it did update, without a figure
+        assert calls[0] == i + 1  # one decoder forward per event
+        assert not torch.is_inference_mode_enabled()
 
 
-def test_latent_clamping_and_set_z(data):
+def test_latent_clamping_and_set_z(data, monkeypatch):
     model = _vae()
-    ex = widgets.LatentExplorer(model, dataset=data)
-    z = ex.set_z([10.0, -float("inf")])
+    ex = LatentExplorer(model, dataset=data)
+    calls = _count_decodes(model, monkeypatch)
+    z = ex.set_z([10.0, -INF])
     assert torch.allclose(z, torch.tensor([3.0, -3.0]))
+    assert calls[0] == 1  # two sliders moved, one update
+    assert ex.image.value == _decoded_png(model, ex.z)
+    assert torch.equal(ex.set_z(torch.tensor([NAN, 1.0])), torch.tensor([0.0, 1.0]))  # NaN -> 0
     ex.sliders[0].value = -99  # ipywidgets clamps to the slider's range
     assert ex.sliders[0].value == -3.0 and float(ex.z[0]) == -3.0
     assert ex.image.value == _decoded_png(model, ex.z)
@@ -84,62 +163,182 @@ def test_latent_clamping_and_set_z(data):
         ex.set_z([0.0, 0.0, 0.0])
 
 
+def test_holding_defers_the_update(data):
+    model = _vae()
+    ex = LatentExplorer(model, dataset=data)
+    before = ex.image.value
+    with ex.holding():
+        ex.sliders[0].value = 2.0
+        ex.sliders[1].value = -1.0
+        assert ex.image.value == before and torch.equal(ex.z, torch.zeros(2))  # nothing redrawn inside
+    ex.sliders[0].value = 1.0  # events work again after the block
+    assert torch.equal(ex.z, torch.tensor([1.0, -1.0])) and ex.image.value == _decoded_png(model, ex.z)
+    with pytest.raises(RuntimeError), ex.holding():
+        raise RuntimeError
+    ex.sliders[1].value = 0.5  # the flag was reset by the error
+    assert float(ex.z[1]) == 0.5
+
+
 def test_latent_high_dim_and_posterior_range(data):
     model = _vae(5)
-    ex = widgets.LatentExplorer(model, dataset=data)
-    assert len(ex.sliders) == 5 and ex.scatter is None
+    ex = LatentExplorer(model, dataset=data)
+    assert len(ex.sliders) == 5 and ex.scatter is None and ex.background is None
     ex.sliders[4].value = 2.0
     assert float(ex.z[4]) == 2.0 and ex.image.value == _decoded_png(model, ex.z)
-    post = widgets.LatentExplorer(model, dataset=data, range="posterior")
-    from vae_lib.plots import encode_means
-
-    codes = encode_means(model, data[0])
-    lo, hi = post.bounds[0]
-    assert math.isclose(lo, float(codes[:, 0].mean() - 3 * codes[:, 0].std()), rel_tol=1e-4, abs_tol=1e-5)
-    assert math.isclose(hi, float(codes[:, 0].mean() + 3 * codes[:, 0].std()), rel_tol=1e-4, abs_tol=1e-5)
+    post = LatentExplorer(model, dataset=data, range="posterior")
+    codes = model.posterior_mean(data[0])
+    for k in range(5):
+        lo, hi = post.bounds[k]
+        assert math.isclose(lo, float(codes[:, k].mean() - 3 * codes[:, k].std()), rel_tol=1e-4, abs_tol=1e-5)
+        assert math.isclose(hi, float(codes[:, k].mean() + 3 * codes[:, k].std()), rel_tol=1e-4, abs_tol=1e-5)
+    few = LatentExplorer(model, dataset=data, range="posterior", n_points=50)  # n_points: the codes used
+    codes = model.posterior_mean(data[0][:50])
+    assert few.bounds[0][0] == pytest.approx(float(codes[:, 0].mean() - 3 * codes[:, 0].std()), rel=1e-4)
 
 
 def test_latent_autoencoder_and_conditional(data):
-    torch.manual_seed(0)
-    ae = Autoencoder(2, hidden=(32,)).eval()
-    ex = widgets.LatentExplorer(ae, dataset=data)
-    assert ex.range == "posterior"  # an AE has no prior
+    ae = _ae()
+    ex = LatentExplorer(ae, dataset=data)
+    assert ex.range == "posterior" and ex.label is None  # an AE has no prior
     with pytest.raises(ValueError, match="no prior"):
-        widgets.LatentExplorer(ae, dataset=data, range="prior")
+        LatentExplorer(ae, dataset=data, range="prior")
     torch.manual_seed(0)
     cvae = ConditionalVAE(2, hidden=(32,)).eval()
-    cx = widgets.LatentExplorer(cvae, dataset=data)
+    cx = LatentExplorer(cvae, dataset=data)
+    assert cx.range == "prior" and cx.label.options == tuple(range(10))
     img0 = cx.image.value
+    assert img0 == _decoded_png(cvae, cx.z, y=torch.tensor([0]))
     cx.label.value = 7
     assert cx.image.value != img0
-    with torch.inference_mode():
-        want = widgets.render_png(torch.sigmoid(cvae.decode(cx.z[None], torch.tensor([7])))[0])
-    assert cx.image.value == want
+    assert cx.image.value == _decoded_png(cvae, cx.z, y=torch.tensor([7]))
+    cx.sliders[0].value = 1.0  # the label stays with z moves
+    assert cx.image.value == _decoded_png(cvae, cx.z, y=torch.tensor([7]))
 
 
-def test_wrong_kind_errors(data):
-    with pytest.raises(TypeError, match="expected a vae_lib model"):
-        widgets.LatentExplorer(torch.nn.Linear(2, 2))
-    with pytest.raises(ValueError, match="range must be"):
-        widgets.LatentExplorer(_vae(), dataset=data, range="wide")
-    torch.manual_seed(0)
-    ae = Autoencoder(2, hidden=(32,)).eval()
-    with pytest.raises(TypeError, match="BetaExplorer needs unconditional VAEs.*Autoencoder"):
-        widgets.BetaExplorer({0.0: ae, 1.0: _vae()}, dataset=data, metrics={0.0: (1, 2), 1.0: (1, 2)})
-    with pytest.raises(TypeError, match="ConditionalVAE"):
-        widgets.InterpolationExplorer([ConditionalVAE(2, hidden=(32,))], dataset=data)
-    with pytest.raises(ValueError, match="same latent size"):
-        widgets.BetaExplorer({0.0: _vae(2), 1.0: _vae(3)}, dataset=data, metrics={0.0: (1, 2), 1.0: (1, 2)})
-    with pytest.raises(ValueError, match="mode must be"):
-        widgets.KLExplorer(mode="bimodal")
+def test_latent_takes_a_zoo_name():
+    ex = LatentExplorer("vae-2d", scatter=False)
+    assert ex.model.zoo_info["recipe"]["name"] == "vae-2d" and ex.scatter is None
+    ex.set_z([1.0, -1.0])
+    assert ex.image.value == _decoded_png(ex.model, torch.tensor([1.0, -1.0]))
+
+
+def test_model_dataset_comes_from_the_recipe(data):
+    model = _vae()
+    assert model_dataset(model) == "mnist"  # no recipe: MNIST
+    model.zoo_info = {"recipe": {"dataset": "fashion"}}
+    assert model_dataset(model) == "fashion"
+    images, labels = resolve_dataset(None, model)
+    from vae_lib.data import load_mnist
+
+    want = load_mnist("test", dataset="fashion", download=False)
+    assert torch.equal(images, want[0]) and torch.equal(labels, want[1])
+    assert model_dataset(zoo.load("fashion-vae-2d")) == "fashion"
+    x, y = resolve_dataset(data, model)  # a pair is used as given
+    assert x is data[0] and torch.equal(y, data[1])
+
+
+# --------------------------------------------------------------------------- errors, before any work
+@pytest.mark.parametrize("make, error, match", [
+    (lambda d: LatentExplorer(torch.nn.Linear(2, 2)), TypeError, "expected a vae_lib model.*zoo.load"),
+    (lambda d: LatentExplorer("no-such-model"), KeyError, "unknown zoo model"),
+    (lambda d: LatentExplorer(_vae(), dataset=d, range="wide"), ValueError, "range must be"),
+    (lambda d: LatentExplorer(_vae(), dataset=d, n_points=0), ValueError, "n_points must be an integer >= 1"),
+    (lambda d: LatentExplorer(_vae(), dataset=d, n_points=2.5), TypeError, "n_points"),
+    (lambda d: LatentExplorer(_vae(), dataset=d, scale=0), ValueError, "scale must be an integer >= 1"),
+    (lambda d: LatentExplorer(_vae(), dataset="cifar"), ValueError, "dataset must be one of"),
+    (lambda d: LatentExplorer(_vae(), dataset=[1, 2, 3]), TypeError, "dataset must be"),
+    (lambda d: LatentExplorer(_vae(), dataset=(d[0] * 255, d[1])), ValueError, "divide by 255"),
+    (lambda d: LatentExplorer(_vae(), dataset=(d[0], d[1][:10])), ValueError, r"dataset labels must have shape"),
+    (lambda d: LatentExplorer(_vae(), dataset=(d[0], d[1] + 10)), ValueError, r"dataset labels must lie in \[0, 10\)"),
+    (lambda d: BetaExplorer({0.0: _ae(), 1.0: _vae()}, dataset=d), TypeError,
+     "BetaExplorer needs unconditional VAEs.*Autoencoder"),
+    (lambda d: BetaExplorer({1.0: ConditionalVAE(2, hidden=(32,))}, dataset=d), TypeError, "ConditionalVAE"),
+    (lambda d: BetaExplorer({0.0: torch.nn.Linear(2, 2)}, dataset=d), TypeError, "expected a vae_lib model"),
+    (lambda d: BetaExplorer({0.0: _vae(2), 1.0: _vae(3)}, dataset=d), ValueError, "same latent size"),
+    (lambda d: BetaExplorer(["vae-2d-beta-0", "vae-2d-beta-1"]), TypeError, "models must be a mapping"),
+    (lambda d: BetaExplorer({}, dataset=d), ValueError, "at least one model"),
+    (lambda d: BetaExplorer({-1.0: _vae()}, dataset=d), ValueError, "beta.*>= 0"),
+    (lambda d: BetaExplorer({NAN: _vae()}, dataset=d), ValueError, "beta.*finite"),
+    (lambda d: BetaExplorer({torch.tensor(1.0): _vae(), 1.0: _vae()}, dataset=d), ValueError, "one model per beta"),
+    (lambda d: BetaExplorer(latent_dim=3), ValueError, "no beta grid with latent_dim=3"),
+    (lambda d: BetaExplorer({1.0: _vae()}, dataset=d, metrics={1.0: 5.0}), ValueError, "pair"),
+    (lambda d: BetaExplorer({1.0: _vae()}, dataset=d, metrics={1.0: (NAN, 1.0)}), ValueError, "rate.*finite"),
+    (lambda d: BetaExplorer({1.0: _vae()}, dataset=d, metrics={1.0: (-1.0, 1.0)}), ValueError, "rate.*>= 0"),
+    (lambda d: BetaExplorer({1.0: _vae()}, dataset=d, n_digits=0), ValueError, "n_digits"),
+    (lambda d: BetaExplorer({1.0: _vae()}, dataset=d, n_samples=0), ValueError, "n_samples"),
+    (lambda d: BetaExplorer({1.0: _vae()}, dataset=d, n_points=-1), ValueError, "n_points"),
+    (lambda d: BetaExplorer({1.0: _vae()}, dataset=d, scale=0), ValueError, "scale"),
+    (lambda d: InterpolationExplorer([ConditionalVAE(2, hidden=(32,))], dataset=d), TypeError, "ConditionalVAE"),
+    (lambda d: InterpolationExplorer([torch.nn.Linear(2, 2)], dataset=d), TypeError, "expected a vae_lib model"),
+    (lambda d: InterpolationExplorer([], dataset=d), ValueError, "at least one model"),
+    (lambda d: InterpolationExplorer(_vae(), dataset=d), TypeError, "models must be"),
+    (lambda d: InterpolationExplorer([_vae()], dataset=d, steps=1), ValueError, "steps must be an integer >= 2"),
+    (lambda d: InterpolationExplorer([_vae()], dataset=d, index_a=-1), ValueError, "index_a must be an integer >= 0"),
+    (lambda d: InterpolationExplorer([_vae()], dataset=d, index_a=N), ValueError,
+     rf"index_a must be a test-image index in \[0, {N - 1}\]; got {N}"),
+    (lambda d: InterpolationExplorer([_vae()], dataset=d, index_b=10**6), ValueError, "index_b must be a test-image"),
+    (lambda d: InterpolationExplorer([_vae()], dataset=d, index_b=1.0), TypeError, "index_b"),
+    (lambda d: InterpolationExplorer([_vae()], dataset=d, alpha=NAN), ValueError, r"alpha must be a finite number in \[0, 1\]"),
+    (lambda d: InterpolationExplorer([_vae()], dataset=d, scale=0), ValueError, "scale"),
+    (lambda d: KLExplorer(mode="bimodal"), ValueError, "mode must be"),
+    (lambda d: KLExplorer(n_mc=0), ValueError, "n_mc .*must be an integer >= 1; got 0"),
+    (lambda d: KLExplorer(n_mc=-5), ValueError, "n_mc .*>= 1; got -5"),
+    (lambda d: KLExplorer(n_mc=2.5), TypeError, "n_mc .*must be an integer"),
+    (lambda d: KLExplorer(seed=-1), ValueError, "seed"),
+    (lambda d: KLExplorer(mu_q=NAN), ValueError, r"mu_q must be a finite number in \[-4, 4\]"),
+    (lambda d: KLExplorer(sigma_p=INF), ValueError, r"sigma_p must be a finite number in \[0.2, 3\]"),
+    (lambda d: KLExplorer(weight=-INF), ValueError, r"weight must be a finite number in \[0.05, 0.95\]"),
+    (lambda d: ELBOGapExplorer(x=NAN), ValueError, r"x must be a finite number in \[-1, 6\]"),
+    (lambda d: ELBOGapExplorer(x=INF), ValueError, r"x must be a finite number in \[-1, 6\]"),
+    (lambda d: ELBOGapExplorer(x=-INF), ValueError, r"x must be a finite number in \[-1, 6\]"),
+    (lambda d: ELBOGapExplorer(mu=NAN), ValueError, r"mu must be a finite number in \[-4, 4\]"),
+    (lambda d: ELBOGapExplorer(sigma=INF), ValueError, r"sigma must be a finite number in \[0.02, 1.5\]"),
+    (lambda d: ELBOGapExplorer(x="1.5"), TypeError, "x must be a number"),
+    (lambda d: ELBOGapExplorer(toy="toy"), TypeError, "NonlinearToy1D"),
+])
+def test_bad_inputs_raise_clear_errors(data, make, error, match):
+    with pytest.raises(error, match=match):
+        make(data)
+
+
+def test_bad_arguments_fail_before_any_model_work(data, monkeypatch):
+    model = _vae()
+
+    def boom(*a, **k):
+        raise AssertionError("the model ran before the arguments were checked")
+
+    monkeypatch.setattr(model, "posterior_mean", boom)
+    monkeypatch.setattr(model, "decode", boom)
+    with pytest.raises(ValueError, match="n_points"):
+        LatentExplorer(model, dataset=data, n_points=0)
+    with pytest.raises(ValueError, match="steps"):
+        InterpolationExplorer([model], dataset=data, steps=0)
+    with pytest.raises(ValueError, match="index_b"):
+        InterpolationExplorer([model], dataset=data, index_b=N)
+    with pytest.raises(ValueError, match="n_samples"):
+        BetaExplorer({1.0: model}, dataset=data, n_samples=0)
+
+
+@pytest.mark.parametrize("fit, bad, error", [
+    (lambda ex, v: ex.fit(steps=v), 0, ValueError),
+    (lambda ex, v: ex.fit(steps=v), 2.5, TypeError),
+    (lambda ex, v: ex.fit(lr=v), 0.0, ValueError),
+    (lambda ex, v: ex.fit(lr=v), NAN, ValueError),
+])
+def test_elbo_gap_fit_checks_its_arguments(fit, bad, error):
+    ex = ELBOGapExplorer()
+    before = dict(ex.values)
+    with pytest.raises(error):
+        fit(ex, bad)
+    assert ex.values == before  # nothing moved
 
 
 # --------------------------------------------------------------------------- BetaExplorer
-def test_beta_slider_swaps_panels(data):
+def test_beta_slider_swaps_panels(data, monkeypatch):
     grid = {b: _vae(2, seed=i) for i, b in enumerate([0.0, 1.0, 4.0])}
-    ex = widgets.BetaExplorer(grid, dataset=data, n_points=300, n_eval=200)
-    assert [v for _, v in ex.beta_slider.options] == [0.0, 1.0, 4.0]
-    assert ex.beta_slider.value == 1.0
+    ex = BetaExplorer(grid, dataset=data, n_points=300, n_eval=200)
+    assert [v for _, v in ex.beta_slider.options] == [0.0, 1.0, 4.0] and ex.betas == [0.0, 1.0, 4.0]
+    assert ex.beta_slider.value == 1.0 and ex.model is grid[1.0]
     assert set(ex.images) == {"scatter", "reconstructions", "samples", "rate_distortion"}
     before = {k: im.value for k, im in ex.images.items()}
     margin = ex.rd_marker.layout.margin
@@ -149,117 +348,226 @@ def test_beta_slider_swaps_panels(data):
         assert ex.images[k].value != before[k], k
     assert ex.images["rate_distortion"].value == before["rate_distortion"]  # the curve is drawn once ...
     assert ex.rd_marker.layout.margin != margin  # ... and the ring on it moves to this model's point
-    # the samples are decode(z) of the fixed prior draws, rendered
+    # the samples are decode_mean(z) of the fixed prior draws, rendered
+    assert ex.z_samples.shape == (8, 2)
     with torch.inference_mode():
-        want = widgets.render_png(torch.sigmoid(grid[4.0].decode(ex._z_samples)), scale=ex.scale, nrow=4)
+        want = render_png(grid[4.0].decode_mean(ex.z_samples), scale=ex.scale, nrow=4)
     assert ex.images["samples"].value == want
+    # the reconstructions: the first test digit of each class (top) and decode_mean(posterior_mean) (bottom)
+    idx = [int((data[1] == c).nonzero()[0]) for c in range(8)]
+    digits = data[0][idx]
+    with torch.inference_mode():
+        rec = grid[4.0].decode_mean(grid[4.0].posterior_mean(digits))
+    assert ex.images["reconstructions"].value == render_png(torch.cat([digits, rec]), scale=ex.scale, nrow=8)
     # rate and distortion were measured (nats, finite, KL >= 0)
     for rate, dist in ex.rd.values():
         assert rate >= 0 and math.isfinite(dist)
+    assert f"β = 4: rate KL = {ex.rd[4.0][0]:.2f} nats" in ex.info.value
+    calls = [_count_decodes(m, monkeypatch) for m in grid.values()]
     ex.beta_slider.value = 1.0
-    assert ex.images["samples"].value == before["samples"]  # cached panels come back unchanged
+    assert ex.images["samples"].value == before["samples"]  # cached panels come back unchanged ...
+    assert ex.rd_marker.layout.margin == margin
+    assert [c[0] for c in calls] == [0, 0, 0]  # ... without running a model
 
 
-def test_beta_uses_given_metrics(data):
+def test_beta_panels_are_drawn_on_first_visit_and_cached(data, monkeypatch):
     grid = {0.5: _vae(2, 1), 2: _vae(2, 2)}
-    ex = widgets.BetaExplorer(grid, dataset=data, metrics={0.5: (10.0, 100.0), 2: (3.0, 120.0)},
-                              n_points=200, precompute=False)
+    ex = BetaExplorer(grid, dataset=data, metrics={0.5: (10.0, 100.0), 2: (3.0, 120.0)}, n_points=200,
+                      precompute=False, n_samples=4)
     assert ex.rd == {0.5: (10.0, 100.0), 2.0: (3.0, 120.0)}
-    assert "rate KL = " in ex.info.value
+    assert ex.beta_slider.value == 2.0  # no beta = 1: the middle of the grid
+    assert ex.info.value == "β = 2: rate KL = 3.00 nats, distortion = 120.00 nats, -ELBO = 123.00 nats per example"
+    assert ex.z_samples.shape == (4, 2)
+    calls = _count_decodes(grid[0.5], monkeypatch)
+    ex.beta_slider.value = 0.5  # first visit: drawn now
+    assert calls[0] >= 2 and "rate KL = 10.00" in ex.info.value
+    with torch.inference_mode():
+        want = render_png(grid[0.5].decode_mean(ex.z_samples), scale=ex.scale, nrow=2)
+    assert ex.images["samples"].value == want
+    first = calls[0]
+    ex.beta_slider.value = 2.0
+    ex.beta_slider.value = 0.5
+    assert calls[0] == first and ex.images["samples"].value == want  # second visit: from the cache
+
+
+def test_beta_metrics_come_from_the_argument_then_the_zoo_entry(data):
+    a, b, c = _vae(2, 1), _vae(2, 2), _vae(2, 3)
+    a.zoo_info = b.zoo_info = {"metrics": {"test": {"elbo": -105.0, "rec": -100.0, "kl": 5.0}}}
+    ex = BetaExplorer({0.0: a, 1.0: b, 4.0: c}, dataset=data, metrics={1.0: (3.0, 4.0)},
+                      n_eval=100, n_points=100, precompute=False)
+    assert ex.rd[0.0] == (5.0, 100.0)  # the manifest's test metrics: rate = kl, distortion = -rec
+    assert ex.rd[1.0] == (3.0, 4.0)  # metrics= wins over the manifest
+    from vae_lib.data import binarize_images
+    from vae_lib.train import evaluate
+
+    r = evaluate(c, binarize_images(data[0][:100], "dynamic", generator=torch.Generator().manual_seed(0)), seed=0)
+    assert ex.rd[4.0] == pytest.approx((r["kl"], -r["rec"]))  # evaluated
+
+
+def test_beta_default_is_the_zoos_grid():
+    ex = BetaExplorer(precompute=False, n_points=100, n_digits=2, n_samples=2)
+    grid = zoo.beta_grid(2)
+    assert ex.betas == sorted(grid) and len(ex.betas) >= 2
+    assert all(m.zoo_info["recipe"]["beta"] == b for b, m in ex.models.items())
+    t = zoo.info("vae-2d-beta-1")["metrics"]["test"]
+    assert ex.rd[1.0] == (t["kl"], -t["rec"])
+    ex10 = BetaExplorer(latent_dim=10, precompute=False, n_points=100, n_digits=2, n_samples=2)
+    assert ex10.latent_dim == 10 and ex10.betas == sorted(zoo.beta_grid(10))
+    named = BetaExplorer({1.0: "vae-2d-beta-1", 4: "vae-2d-beta-4"}, precompute=False, n_points=100)
+    assert named.models[4.0].zoo_info["recipe"]["name"] == "vae-2d-beta-4"
 
 
 # --------------------------------------------------------------------------- InterpolationExplorer
-def test_interpolation_endpoints_and_path(data):
-    torch.manual_seed(0)
-    ae, vae = Autoencoder(2, hidden=(32,)).eval(), _vae()
-    ex = widgets.InterpolationExplorer({"ae": ae, "vae": vae}, dataset=data, index_a=3, index_b=10)
+def test_interpolation_endpoints_and_path(data, monkeypatch):
+    ae, vae = _ae(), _vae()
+    ex = InterpolationExplorer({"ae": ae, "vae": vae}, dataset=data, index_a=3, index_b=10)
     x = data[0][[3, 10]]
-    with torch.inference_mode():
-        za, (mu, _) = ae.encode(x), vae.encode(x)
+    za, mu = ae.posterior_mean(x), vae.posterior_mean(x)
     ex.alpha_slider.value = 0.0
     assert torch.allclose(ex.z["ae"], za[0]) and torch.allclose(ex.z["vae"], mu[0])
     ex.alpha_slider.value = 1.0
     assert torch.allclose(ex.z["vae"], mu[1])
+    calls = _count_decodes(vae, monkeypatch)
     ex.alpha_slider.value = 0.25
+    assert calls[0] == 1  # one forward per model per alpha event
     assert torch.allclose(ex.z["vae"], 0.75 * mu[0] + 0.25 * mu[1])
     assert ex.images["vae"].value == _decoded_png(vae, ex.z["vae"], scale=ex.scale)
+    assert ex.images["ae"].value == _decoded_png(ae, ex.z["ae"], scale=ex.scale)
+    assert ex.endpoints.value == render_png(x, scale=ex.style.thumb_scale, nrow=2)
+    alphas = torch.linspace(0, 1, ex.steps)[:, None]
+    with torch.inference_mode():
+        want = render_png(vae.decode_mean((1 - alphas) * mu[0] + alphas * mu[1]), scale=ex.style.thumb_scale,
+                          nrow=ex.steps)
+    assert ex.paths["vae"].value == want
     path = ex.paths["ae"].value
     ex.index_b.value = 11
     assert ex.paths["ae"].value != path
+    assert torch.allclose(ex.z["ae"], 0.75 * za[0] + 0.25 * ae.posterior_mean(data[0][[11]])[0])
     ex.alpha_slider.value = 7.0  # clamped
     assert ex.alpha_slider.value == 1.0
+    clamped = InterpolationExplorer([vae], dataset=data, alpha=-3.0, steps=2)
+    assert clamped.alpha_slider.value == 0.0 and list(clamped.models) == ["VAE 1"]
 
 
 # --------------------------------------------------------------------------- KLExplorer
+def _kl_gauss(m1: float, s1: float, m2: float, s2: float) -> float:
+    """KL(N(m1, s1^2) || N(m2, s2^2)), the closed form of the docstring."""
+    return math.log(s2 / s1) + (s1**2 + (m1 - m2) ** 2) / (2 * s2**2) - 0.5
+
+
 def test_kl_closed_form_and_monte_carlo():
-    ex = widgets.KLExplorer(mu_q=0.3, sigma_q=0.7, mu_p=-0.5, sigma_p=1.2)
-    t = lambda m, s: (torch.tensor([m], dtype=torch.float64), torch.tensor([2 * math.log(s)], dtype=torch.float64))  # noqa: E731
-    assert math.isclose(ex.values["kl_qp"], float(kl_normal(*t(0.3, 0.7), *t(-0.5, 1.2))), rel_tol=1e-9)
-    assert math.isclose(ex.values["kl_pq"], float(kl_normal(*t(-0.5, 1.2), *t(0.3, 0.7))), rel_tol=1e-9)
+    ex = KLExplorer(mu_q=0.3, sigma_q=0.7, mu_p=-0.5, sigma_p=1.2)
+    assert math.isclose(ex.values["kl_qp"], _kl_gauss(0.3, 0.7, -0.5, 1.2), rel_tol=1e-9)
+    assert math.isclose(ex.values["kl_pq"], _kl_gauss(-0.5, 1.2, 0.3, 0.7), rel_tol=1e-9)
     assert abs(ex.values["kl_qp_mc"] - ex.values["kl_qp"]) < 0.1
+    assert abs(ex.values["kl_pq_mc"] - ex.values["kl_pq"]) < 0.15
     assert abs(ex.values["kl_pq_grid"] - ex.values["kl_pq"]) < 1e-6
+    assert abs(ex.values["kl_qp_grid"] - ex.values["kl_qp"]) < 1e-6
+    assert f"{ex.values['kl_qp']:.4f}" in ex.text.value and "closed form" in ex.text.value
+    assert ex.sliders["separation"].disabled and ex.sliders["weight"].disabled  # mixture only
     img = ex.image.value
     ex.sliders["mu_q"].value = 2.0
-    assert ex.image.value != img and ex.values["kl_qp"] > 0
+    assert ex.image.value != img and math.isclose(ex.values["kl_qp"], _kl_gauss(2.0, 0.7, -0.5, 1.2), rel_tol=1e-9)
     ex.sliders["sigma_q"].value = 0.0  # clamped to the slider's minimum
     assert ex.sliders["sigma_q"].value == ex.SIGMA_RANGE[0]
+    assert math.isclose(ex.values["kl_qp"], _kl_gauss(2.0, 0.2, -0.5, 1.2), rel_tol=1e-9)
+    same = KLExplorer(mu_q=1.0, sigma_q=0.8, mu_p=1.0, sigma_p=0.8)
+    assert abs(same.values["kl_qp"]) < 1e-12 and abs(same.values["kl_qp_mc"]) < 1e-12
+    small = KLExplorer(n_mc=1, mu_q=10.0)  # one Monte Carlo sample is allowed; mu_q clamped to 4
+    assert small.sliders["mu_q"].value == 4.0 and "n=1" in small.text.value
 
 
 def test_kl_mixture_mode_seeking_vs_mass_covering():
-    ex = widgets.KLExplorer(mode="mixture", mu_q=0.3, sigma_q=1.0, mu_p=0.0, sigma_p=0.6, separation=2.5)
+    ex = KLExplorer(mode="mixture", mu_q=0.3, sigma_q=1.0, mu_p=0.0, sigma_p=0.6, separation=2.5)
+    assert not ex.sliders["separation"].disabled and "quadrature" in ex.text.value
+    assert ex.values["kl_qp"] == ex.values["kl_qp_grid"] and abs(ex.values["kl_qp_mc"] - ex.values["kl_qp"]) < 0.1
     mu, sigma = ex.fit("qp")  # mode-seeking: one bump
     assert abs(abs(mu) - 2.5) < 0.2 and sigma < 0.8
+    assert (ex.sliders["mu_q"].value, ex.sliders["sigma_q"].value) == (mu, sigma)
     mu, sigma = ex.fit("pq")  # mass-covering: p's mean and variance
     assert abs(mu) < 0.05 and abs(sigma - math.sqrt(0.6**2 + 2.5**2)) < 0.02
     with pytest.raises(ValueError, match="direction"):
         ex.fit("both")
+    ex.mode.value = "gaussian"  # back to the closed form
+    assert ex.sliders["separation"].disabled
+    assert math.isclose(ex.values["kl_qp"], _kl_gauss(mu, sigma, 0.0, 0.6), rel_tol=1e-9)
 
 
 # --------------------------------------------------------------------------- ELBOGapExplorer
 def test_elbo_gap_identity_at_every_position():
-    ex = widgets.ELBOGapExplorer()
+    ex = ELBOGapExplorer()
     for mu, sigma in [(-2.0, 0.3), (0.0, 1.0), (0.9, 0.2), (3.5, 1.4)]:
         ex.sliders["mu"].value, ex.sliders["sigma"].value = mu, sigma
         v = ex.values
         assert abs(v["log_px"] - (v["elbo"] + v["kl"])) < 1e-6 and v["kl"] >= 0
+        assert v == ex.toy.elbo_terms(1.5, mu, sigma)
     img = ex.image.value
     ex.sliders["x"].value = 3.0
-    assert ex.image.value != img
+    assert ex.image.value != img and ex.values["log_px"] == pytest.approx(ex.toy.log_marginal(3.0))
     ex.sliders["sigma"].value = 0.0  # clamped where the grid is accurate
     assert ex.sliders["sigma"].value == ex.toy.SIGMA_MIN
-    start = dict(ex.values)
     ex.sliders["mu"].value, ex.sliders["sigma"].value = 0.5, 1.0
     start = dict(ex.values)
     after = ex.fit()
     assert after["elbo"] > start["elbo"] and after["kl"] < start["kl"]
+    assert after == ex.toy.elbo_terms(3.0, ex.sliders["mu"].value, ex.sliders["sigma"].value)
+    far = ELBOGapExplorer(x=99.0, mu=-10.0, sigma=5.0)  # finite values are clamped into range
+    assert [far.sliders[k].value for k in ("x", "mu", "sigma")] == [6.0, -far.toy.MU_MAX, far.toy.SIGMA_MAX]
 
 
-def test_display_hooks(data, capsys):
-    ex = widgets.KLExplorer()
+# --------------------------------------------------------------------------- display, style, close
+def test_display_hooks_show_the_root_widget(monkeypatch):
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda *objs: shown.extend(objs))
+    ex = KLExplorer()
     ex.display()
     ex._ipython_display_()
-    assert "VBox" in capsys.readouterr().out  # outside a kernel, IPython prints the widget's repr
+    assert shown == [ex.widget, ex.widget]
+    assert ex.image in _tree(ex.widget) and all(s in _tree(ex.widget) for s in ex.sliders.values())
+
+
+def test_sizes_come_from_one_style(data):
+    class Big(LatentExplorer):
+        style = Style(image_scale=8, slider_width=500)
+
+    assert SCALE == Style().image_scale == 6
+    model = _vae()
+    ex, big = LatentExplorer(model, dataset=data), Big(model, dataset=data)
+    assert ex.image.layout.width == f"{28 * 6}px" and big.image.layout.width == f"{28 * 8}px"
+    assert ex.sliders[0].layout.width == "320px" and big.sliders[0].layout.width == "500px"
+    assert _pixels(big.image.value).shape == (224, 224) and big.image.value == _decoded_png(model, big.z, scale=8)
 
 
 def test_latent_clickable_scatter_moves_z(data):
-    from types import SimpleNamespace
+    from matplotlib.backend_bases import MouseEvent
 
     model = _vae()
-    ex = widgets.LatentExplorer(model, dataset=data, clickable=True)
-    px, py = ex._bg.to_pixel(1.5, -2.0)
-    ex._on_click(SimpleNamespace(xdata=px, ydata=py))  # what ipympl calls on a click at that pixel
-    assert torch.allclose(ex.z, torch.tensor([1.5, -2.0]), atol=1e-4)
+    ex = LatentExplorer(model, dataset=data, clickable=True)
+    assert ex.marker is None and ex.scatter is not None
+    px, py = ex.background.to_pixel(1.5, -2.0)
+    canvas = ex.scatter
+    h = canvas.figure.bbox.height  # a click at that pixel, as ipympl delivers it (display y from the bottom)
+    canvas.callbacks.process("button_press_event", MouseEvent("button_press_event", canvas, px, h - py, button=1))
+    assert torch.allclose(ex.z, torch.tensor([1.5, -2.0]), atol=1e-3)
     assert ex.image.value == _decoded_png(model, ex.z)
-    px, py = ex._bg.to_pixel(50.0, 0.0)  # outside the range: clamped
-    ex._on_click(SimpleNamespace(xdata=px, ydata=py))
-    assert float(ex.z[0]) == 3.0
+    ex.click_at(*ex.background.to_pixel(50.0, 0.0))  # outside the range: clamped
+    assert float(ex.z[0]) == 3.0 and ex.image.value == _decoded_png(model, ex.z)
 
 
 def test_close_closes_only_this_explorer():
-    import ipywidgets
-
-    other = ipywidgets.IntSlider()
-    ex = widgets.KLExplorer()
+    other = W.IntSlider()
+    ex = KLExplorer()
+    everything = _tree(ex.widget)
+    assert len(everything) > 10
     ex.close()
+    assert all(w.comm is None for w in everything)
     assert ex.image.comm is None and ex.sliders["mu_q"].comm is None
     assert other.comm is not None  # other widgets stay open (Widget.close_all would close them)
+
+
+def test_public_api():
+    for name in ("LatentExplorer", "BetaExplorer", "InterpolationExplorer", "KLExplorer", "ELBOGapExplorer",
+                 "render_png", "SCALE"):
+        assert name in widgets.__all__ and hasattr(widgets, name)

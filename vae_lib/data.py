@@ -5,26 +5,39 @@ whole split lives in memory as one float32 tensor ``[N, 1, 28, 28]`` in [0, 1]. 
 then slices batches out of that tensor: no ``DataLoader``, no per-item ``ToTensor()``.
 
 The data root is, in order: the ``root`` argument, the ``VAE_LIB_DATA`` environment
-variable, ``<repository>/data``. Inside it the files sit in torchvision's layout
-(``MNIST/raw/`` or ``FashionMNIST/raw/``, the uncompressed IDX files). When they are
-missing, torchvision downloads them; when that is impossible (offline), you get a
-:class:`DatasetNotFoundError` that says where we looked and how to fix it.
+variable, ``<repository>/data`` when vae_lib runs from a checkout of the repository, else
+``~/.cache/vae_lib/data`` (``$XDG_CACHE_HOME`` respected). Inside it the files sit in torchvision's
+layout (``MNIST/raw/`` or ``FashionMNIST/raw/``, the uncompressed IDX files). When they are
+missing they are downloaded from torchvision's mirrors, with a bounded wait
+(``VAE_LIB_DOWNLOAD_TIMEOUT`` seconds per connection or stalled read, 30 by default); when that is
+impossible (offline), you get a :class:`DatasetNotFoundError` that says where we looked and how
+to fix it. Files that are there but damaged (truncated, not IDX, images and labels of different
+lengths) are named in a :class:`DatasetCorruptError`.
 """
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import math
 import os
+import time
+import urllib.request
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
 import torch
 
+from . import validate
+
 __all__ = [
     "DATASETS",
+    "DatasetCorruptError",
     "DatasetNotFoundError",
     "batches",
     "binarize_images",
+    "dequantize",
     "data_root",
     "load_mnist",
 ]
@@ -39,27 +52,38 @@ DATASETS: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
 }
 
-_REPO_ROOT = Path(__file__).resolve().parent.parent
+_PACKAGE = Path(__file__).resolve().parent
+#: the repository checkout vae_lib runs from, or None for an installed package
+REPO_ROOT: Path | None = _PACKAGE.parent if (_PACKAGE.parent / "pyproject.toml").is_file() \
+    and (_PACKAGE.parent / "notebooks").is_dir() else None
 
 
 class DatasetNotFoundError(FileNotFoundError):
     """The dataset files are not on disk and could not be downloaded."""
 
 
+class DatasetCorruptError(ValueError):
+    """A dataset file is on disk but damaged: truncated, not an IDX file, or not matching its partner."""
+
+
 def data_root(root: str | os.PathLike | None = None) -> Path:
-    """The folder that holds the datasets: ``root``, else ``$VAE_LIB_DATA``, else ``<repo>/data``."""
+    """The folder that holds the datasets: ``root``, else ``$VAE_LIB_DATA``, else ``<repo>/data`` (a
+    checkout) or ``~/.cache/vae_lib/data`` (an installed package)."""
     if root is not None:
         return Path(root).expanduser()
     env = os.environ.get("VAE_LIB_DATA")
     if env:
         return Path(env).expanduser()
-    return _REPO_ROOT / "data"
+    if REPO_ROOT is not None:
+        return REPO_ROOT / "data"
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "vae_lib" / "data"
 
 
 def _missing_message(dataset: str, root: Path, cause: BaseException | None) -> str:
     folder, _ = DATASETS[dataset]
     raw = root / folder / "raw"
-    why = f" (download failed: {type(cause).__name__}: {cause})" if cause else ""
+    why = f" (download failed: {cause})" if cause else ""
     return (
         f"{folder} was not found in {raw} and could not be downloaded{why}.\n"
         "Fix it in one of two ways:\n"
@@ -70,22 +94,95 @@ def _missing_message(dataset: str, root: Path, cause: BaseException | None) -> s
     )
 
 
-@lru_cache(maxsize=8)
-def _load_uint8(dataset: str, train: bool, root: str, download: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    """Read one split through torchvision, once per process; uint8 images and int64 labels."""
+_IDX_MAGIC = {1: 0x00000801, 3: 0x00000803}   # unsigned bytes, 1 dimension (labels) or 3 (images)
+
+
+def _idx_count(path: Path, ndim: int) -> int:
+    """Check an uncompressed IDX file (magic number, header, size); return its number of items."""
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(4 * (1 + ndim))
+    fix = f"delete {path} and run again (it is downloaded anew), or copy an intact file there"
+    if len(head) < 4 * (1 + ndim):
+        raise DatasetCorruptError(f"{path} is truncated ({size} bytes, shorter than an IDX header); {fix}")
+    magic = int.from_bytes(head[:4], "big")
+    if magic != _IDX_MAGIC[ndim]:
+        raise DatasetCorruptError(f"{path} is not an IDX file of {'labels' if ndim == 1 else 'images'} (magic number "
+                                  f"{magic:#010x}, expected {_IDX_MAGIC[ndim]:#010x}); {fix}")
+    dims = [int.from_bytes(head[4 * (i + 1):4 * (i + 2)], "big") for i in range(ndim)]
+    if ndim == 3 and dims[1:] != [28, 28]:
+        raise DatasetCorruptError(f"{path} holds images of {dims[1]} x {dims[2]} pixels, expected 28 x 28; {fix}")
+    expected = 4 * (1 + ndim) + math.prod(dims)
+    if size != expected:
+        raise DatasetCorruptError(f"{path} has {size} bytes; its header ({dims}) says {expected}: the file is "
+                                  f"{'truncated' if size < expected else 'too long'}; {fix}")
+    return dims[0]
+
+
+def _files(dataset: str, train: bool, root: Path) -> tuple[Path, Path]:
+    raw = root / DATASETS[dataset][0] / "raw"
+    prefix = "train" if train else "t10k"
+    return raw / f"{prefix}-images-idx3-ubyte", raw / f"{prefix}-labels-idx1-ubyte"
+
+
+def _download(dataset: str, root: Path, timeout: float) -> None:
+    """Fetch the four files of ``dataset`` from torchvision's mirrors: md5-checked, gunzipped into place.
+
+    Every connection and every read waits at most ``timeout`` seconds; a mirror that does not answer
+    is given up and the next one tried; what happens is printed.
+    """
     import torchvision.datasets as tvd
 
     cls = getattr(tvd, DATASETS[dataset][0])
-    try:
-        ds = cls(root, train=train, download=False)
-    except RuntimeError as not_found:
+    raw = root / DATASETS[dataset][0] / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    for filename, md5 in cls.resources:
+        target = raw / filename.removesuffix(".gz")
+        if target.is_file():
+            continue
+        errors = []
+        for mirror in cls.mirrors:
+            url = f"{mirror}{filename}"
+            print(f"downloading {url} (waiting at most {timeout:g} s for each answer) ...", flush=True)
+            t0 = time.monotonic()
+            try:
+                with urllib.request.urlopen(url, timeout=timeout) as response:
+                    data = response.read()
+                if hashlib.md5(data).hexdigest() != md5:
+                    raise OSError(f"the file's md5 is not {md5} (a damaged or different file)")
+                tmp = target.with_name(target.name + ".part")
+                tmp.write_bytes(gzip.decompress(data))
+                os.replace(tmp, target)
+                break
+            except Exception as exc:  # noqa: BLE001 - timeouts, refusals, HTTP errors: try the next mirror
+                errors.append(f"{url}: {type(exc).__name__}: {exc} (after {time.monotonic() - t0:.1f} s)")
+                print(f"  failed: {errors[-1]}", flush=True)
+        else:
+            raise OSError("no mirror answered:\n    " + "\n    ".join(errors))
+
+
+@lru_cache(maxsize=8)
+def _load_uint8(dataset: str, train: bool, root: str, download: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """Check and read one split (torchvision's IDX readers), once per process; uint8 images, int64 labels."""
+    from torchvision.datasets.mnist import read_image_file, read_label_file
+
+    folder = Path(root)
+    images, labels = _files(dataset, train, folder)
+    if not (images.is_file() and labels.is_file()):
         if not download:
-            raise DatasetNotFoundError(_missing_message(dataset, Path(root), None)) from not_found
-        try:  # torchvision raises RuntimeError / URLError / OSError when offline
-            ds = cls(root, train=train, download=True)
-        except Exception as exc:  # noqa: BLE001 - turned into one clear error below
-            raise DatasetNotFoundError(_missing_message(dataset, Path(root), exc)) from exc
-    return ds.data.clone(), ds.targets.to(torch.int64).clone()
+            raise DatasetNotFoundError(_missing_message(dataset, folder, None))
+        timeout = validate.number(float(os.environ.get("VAE_LIB_DOWNLOAD_TIMEOUT", 30)),
+                                  "VAE_LIB_DOWNLOAD_TIMEOUT", minimum=0.0, strict_min=True)
+        try:
+            _download(dataset, folder, timeout)
+        except OSError as exc:
+            raise DatasetNotFoundError(_missing_message(dataset, folder, exc)) from exc
+    n_images, n_labels = _idx_count(images, 3), _idx_count(labels, 1)
+    if n_images != n_labels:
+        raise DatasetCorruptError(f"{images.name} holds {n_images} images but {labels.name} holds {n_labels} labels: "
+                                  f"the two files of one split do not belong together (in {images.parent}); "
+                                  "replace the wrong one")
+    return read_image_file(str(images)).clone(), read_label_file(str(labels)).to(torch.int64).clone()
 
 
 def binarize_images(images: torch.Tensor, mode: str = "dynamic", *, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -94,11 +191,26 @@ def binarize_images(images: torch.Tensor, mode: str = "dynamic", *, generator: t
     ``"static"``: threshold at 0.5 (the same every time). ``"dynamic"``: draw each pixel
     from Bernoulli(intensity), ``x_bin ~ Bernoulli(x)``, with ``generator`` for repeatability.
     """
+    validate.images(images)
     if mode == "static":
         return (images > 0.5).to(images.dtype)
     if mode == "dynamic":
         return torch.bernoulli(images, generator=generator)
     raise ValueError(f"binarize must be 'static' or 'dynamic'; got {mode!r}")
+
+
+def dequantize(images: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
+    r"""Turn grey levels :math:`k/255` into continuous values :math:`y = (k + u)/256`, :math:`u \sim U(0, 1)`.
+
+    A density :math:`p(y)` on :math:`[0, 1]^D` then gives the 256 grey levels the probability
+    :math:`P(k) = \int_{[0,1]^D} p\big((k + u)/256\big)\,256^{-D}\,du \ge 256^{-D} \exp \mathbb E_u \log p`, so
+    a continuous model's :math:`-\log p(y)` plus :math:`D\log 256` bounds the nats needed for the real,
+    discrete image: comparable across likelihoods (bits per dimension, :func:`vae_lib.metrics.bits_per_dim`).
+    """
+    validate.images(images)
+    levels = torch.round(images * 255.0)
+    u = torch.rand(images.shape, generator=generator, dtype=images.dtype, device=images.device)
+    return (levels + u) / 256.0
 
 
 def load_mnist(
@@ -116,8 +228,9 @@ def load_mnist(
         split: ``"train"`` (60,000 images) or ``"test"`` (10,000).
         dataset: ``"mnist"`` or ``"fashion"``.
         root: data folder; default ``$VAE_LIB_DATA`` or ``<repo>/data``.
-        binarize: ``None`` (grey values), ``"static"`` (x > 0.5) or ``"dynamic"``
-            (one Bernoulli draw per pixel, seeded by ``seed``: the same draw every call).
+        binarize: ``None`` (grey values), ``"static"`` (x > 0.5), ``"dynamic"`` (one Bernoulli draw per
+            pixel, seeded by ``seed``: the same draw every call), or ``"dequantize"`` (not binary: grey levels
+            spread uniformly over their bin, :func:`dequantize`, seeded by ``seed``).
         seed: seed of the dynamic binarization.
         download: try to download when the files are absent (``False``: never touch the network).
 
@@ -131,12 +244,14 @@ def load_mnist(
         raise ValueError(f"split must be 'train' or 'test'; got {split!r}")
     if dataset not in DATASETS:
         raise ValueError(f"dataset must be one of {sorted(DATASETS)}; got {dataset!r}")
-    if binarize not in (None, "static", "dynamic"):
-        raise ValueError(f"binarize must be None, 'static' or 'dynamic'; got {binarize!r}")
+    if binarize not in (None, "static", "dynamic", "dequantize"):
+        raise ValueError(f"binarize must be None, 'static', 'dynamic' or 'dequantize'; got {binarize!r}")
     folder = data_root(root)
     data, labels = _load_uint8(dataset, split == "train", str(folder), bool(download))
     images = data.unsqueeze(1).to(torch.float32).div_(255.0)
-    if binarize is not None:
+    if binarize == "dequantize":
+        images = dequantize(images, generator=torch.Generator().manual_seed(seed))
+    elif binarize is not None:
         images = binarize_images(images, binarize, generator=torch.Generator().manual_seed(seed))
     return images, labels.clone()
 
@@ -155,12 +270,11 @@ def batches(
     """
     if not tensors:
         raise ValueError("batches() needs at least one tensor")
+    batch_size = validate.count(batch_size, "batch_size")
     n = tensors[0].shape[0]
     for t in tensors[1:]:
         if t.shape[0] != n:
             raise ValueError(f"all tensors must have the same first dimension; got {[t.shape[0] for t in tensors]}")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1; got {batch_size}")
     if shuffle:
         perm = torch.randperm(n, generator=generator, device=tensors[0].device)
         tensors = tuple(t[perm] for t in tensors)

@@ -13,6 +13,8 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 
+from . import validate
+
 __all__ = [
     "ELBO",
     "bernoulli_log_likelihood",
@@ -32,7 +34,7 @@ LOG_2PI = math.log(2.0 * math.pi)
 def kl_std_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     r"""KL(N(mu, diag(exp(logvar))) || N(0, I)), summed over the last (latent) dimension.
 
-    .. math:: \mathrm{KL} = \tfrac12 \sum_k \big(\mu_k^2 + \sigma_k^2 - 1 - \log\sigma_k^2\big)
+    .. math:: \mathrm{KL} = \tfrac12 \sum_{j=1}^{K} \big(\mu_j^2 + \sigma_j^2 - 1 - \log\sigma_j^2\big)
 
     Returns ``[...]`` (the shape of ``mu`` without its last dimension), in nats.
     """
@@ -44,13 +46,20 @@ def kl_normal(
 ) -> torch.Tensor:
     r"""KL(q || p) between two diagonal Gaussians, summed over the last dimension.
 
-    .. math:: \mathrm{KL} = \tfrac12 \sum_k \Big(\log\frac{\sigma_{p,k}^2}{\sigma_{q,k}^2}
-              + \frac{\sigma_{q,k}^2 + (\mu_{q,k}-\mu_{p,k})^2}{\sigma_{p,k}^2} - 1\Big)
+    .. math:: \mathrm{KL} = \tfrac12 \sum_j \Big(\log\frac{\sigma_{p,j}^2}{\sigma_{q,j}^2}
+              + \frac{\sigma_{q,j}^2 + (\mu_{q,j}-\mu_{p,j})^2}{\sigma_{p,j}^2} - 1\Big)
 
+    computed as :math:`\tfrac12\sum_j \big(f(r_j) + (\mu_{q,j}-\mu_{p,j})^2/\sigma_{p,j}^2\big)` with
+    :math:`r = \log\sigma_q^2 - \log\sigma_p^2` and :math:`f(r) = e^r - 1 - r \ge 0` (``expm1``: accurate
+    when q and p are close). Where the true value is infinite (``sigma_p = 0`` with ``sigma_q > 0``, or
+    ``sigma_q = inf``), the result is ``+inf``, never NaN.
     Not symmetric: ``kl_normal(q, p) != kl_normal(p, q)`` in general.
     """
-    var_ratio = (logvar_q - logvar_p).exp()
-    return 0.5 * (logvar_p - logvar_q + var_ratio + (mu_q - mu_p).pow(2) * (-logvar_p).exp() - 1.0).sum(-1)
+    r = logvar_q - logvar_p
+    f = torch.where(r == math.inf, torch.full_like(r, math.inf), torch.expm1(r) - r)
+    d2 = (mu_q - mu_p).pow(2)
+    m = torch.where(d2 == 0, torch.zeros_like(d2), d2 * (-logvar_p).exp())
+    return 0.5 * (f + m).sum(-1)
 
 
 def _sum_event(t: torch.Tensor, event_ndim: int) -> torch.Tensor:
@@ -122,10 +131,25 @@ class ELBO(NamedTuple):
 
 
 def _check_beta(beta: float) -> float:
-    beta = float(beta)
-    if not math.isfinite(beta) or beta < 0:
-        raise ValueError(f"beta must be a finite number >= 0 (beta = 1 is the true ELBO); got {beta}")
-    return beta
+    try:
+        return validate.number(beta, "beta", minimum=0.0)
+    except (TypeError, ValueError):
+        raise ValueError(f"beta must be a finite number >= 0 (it weights the KL term; beta = 1 is the true ELBO); "
+                         f"got {beta!r}") from None
+
+
+def _check_model_inputs(model: torch.nn.Module, x: torch.Tensor, labels: torch.Tensor | None, what: str):
+    """The model's own input checks (images and labels), when it has them (the toy models do not)."""
+    if getattr(model, "is_variational", True) is False:
+        raise TypeError(f"{what} needs a model with a prior and an encoder distribution (a VAE); "
+                        f"{type(model).__name__} has none. For an Autoencoder use model.terms(x) or "
+                        "model.log_likelihood(x, model.encode(x)): its reconstruction term.")
+    check = getattr(model, "check_inputs", None)
+    if check is not None:
+        return check(x, labels)
+    if labels is not None:
+        raise ValueError(f"{type(model).__name__} takes no labels")
+    return x, None
 
 
 def elbo(
@@ -143,19 +167,27 @@ def elbo(
               - \beta\,\mathrm{KL}(q_\phi(z\mid x)\,\|\,p(z))
 
     The expectation is estimated with ``n_samples`` reparameterized samples (L = 1 in
-    training); the KL term is exact (closed form). ``model`` needs ``encode(x) -> (mu, logvar)``
-    and ``log_likelihood(x, z) -> [S, B]`` (the VAEs in :mod:`vae_lib.models` and the toy
-    models have both). For a conditional model pass ``labels``.
+    training); the KL term is exact (closed form) for the prior N(0, I), and estimated with the same
+    samples for a learned prior. ``model`` needs ``encode(x) -> (mu, logvar)`` and
+    ``log_likelihood(x, z) -> [S, B]`` (the VAEs in :mod:`vae_lib.models` and the toy models have
+    both). For a conditional model pass ``labels``. Inputs are checked first (shape, dtype, pixels
+    in [0, 1], labels as the model needs them).
     Returns ``ELBO(elbo, log_likelihood, kl)``, each ``[B]``; ``elbo = log_likelihood - beta * kl``.
     """
     beta = _check_beta(beta)
-    if n_samples < 1:
-        raise ValueError(f"n_samples must be >= 1; got {n_samples}")
+    n_samples = validate.count(n_samples, "n_samples")
+    x, labels = _check_model_inputs(model, x, labels, "elbo")
+    return _elbo(model, x, beta, n_samples, labels, generator)
+
+
+def _elbo(model: torch.nn.Module, x: torch.Tensor, beta: float, n_samples: int, labels: torch.Tensor | None,
+          generator: torch.Generator | None) -> ELBO:
+    """:func:`elbo` without the input checks (the training loop checks its data once, not per batch)."""
     cond = () if labels is None else (labels,)
     mu, logvar = model.encode(x, *cond)
     z = reparameterize(mu, logvar, n_samples, generator)
     rec = model.log_likelihood(x, z, *cond).mean(0)
-    kl = kl_std_normal(mu, logvar)
+    kl = model.kl(mu, logvar, z) if hasattr(model, "kl") else kl_std_normal(mu, logvar)
     return ELBO(rec - beta * kl, rec, kl)
 
 
@@ -168,25 +200,41 @@ def iwae_bound(
     chunk_size: int = 100,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    r"""The importance-weighted bound (Burda et al. 2015) with k samples, per example.
+    r"""The importance-weighted bound (Burda et al. 2016) with k samples, per example.
 
     .. math:: \mathcal{L}_k(x) = \log \frac1k \sum_{i=1}^k
               \frac{p_\theta(x\mid z_i)\,p(z_i)}{q_\phi(z_i\mid x)},\qquad z_i \sim q_\phi(z\mid x)
 
-    E[L_1] = ELBO <= E[L_k] <= E[L_{k+1}] <= log p(x), and L_k -> log p(x) as k grows.
-    The k samples are drawn ``chunk_size`` at a time and merged with a running
-    log-sum-exp, so memory stays bounded for k = 5000. Returns ``[B]`` in nats.
+    :math:`\mathcal L_k(x)` is a random variable (it depends on the draws): E[L_1] = ELBO <= E[L_k] <=
+    E[L_{k+1}] <= log p(x), and L_k -> log p(x) as k grows. The k samples are drawn ``chunk_size`` at a
+    time and merged with a running log-sum-exp, so memory stays bounded for k = 5000. Returns one draw
+    of L_k per example, ``[B]``, in nats.
     """
-    if k < 1:
-        raise ValueError(f"k must be >= 1; got {k}")
+    k = validate.count(k, "k")
+    chunk_size = validate.count(chunk_size, "chunk_size")
+    x, labels = _check_model_inputs(model, x, labels, "iwae_bound")
     cond = () if labels is None else (labels,)
+    log_p = getattr(model, "log_prior", log_prior)
     mu, logvar = model.encode(x, *cond)
     total = torch.full(mu.shape[:-1], -math.inf, dtype=mu.dtype, device=mu.device)
     done = 0
     while done < k:
         s = min(chunk_size, k - done)
         z = reparameterize(mu, logvar, s, generator)
-        log_w = model.log_likelihood(x, z, *cond) + log_prior(z) - log_normal_diag(z, mu, logvar)
+        log_w = model.log_likelihood(x, z, *cond) + log_p(z) - log_normal_diag(z, mu, logvar)
         total = torch.logaddexp(total, torch.logsumexp(log_w, dim=0))
         done += s
     return total - math.log(k)
+
+
+def _iwae_terms(model: torch.nn.Module, x: torch.Tensor, k: int, labels: torch.Tensor | None,
+                generator: torch.Generator | None) -> ELBO:
+    """The importance-weighted objective for training (Burda et al. 2016): ``(L_k, mean log p(x|z_i), mean
+    KL estimate)`` from one set of k samples per example (no input checks, no chunking: k is small)."""
+    cond = () if labels is None else (labels,)
+    mu, logvar = model.encode(x, *cond)
+    z = reparameterize(mu, logvar, k, generator)
+    rec = model.log_likelihood(x, z, *cond)
+    log_q_over_p = log_normal_diag(z, mu, logvar) - getattr(model, "log_prior", log_prior)(z)
+    bound = torch.logsumexp(rec - log_q_over_p, dim=0) - math.log(k)
+    return ELBO(bound, rec.mean(0), log_q_over_p.mean(0))

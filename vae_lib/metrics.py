@@ -1,81 +1,58 @@
 r"""Numbers that describe a trained model: active latent units and a log-likelihood estimate.
 
-* **Active units** (Burda et al. 2015, appendix): a latent dimension k is *active* when the
+* **Active units** (Burda et al. 2016, appendix): a latent dimension j is *active* when the
   encoder's mean moves with the input,
 
-  .. math:: A_k = \operatorname{Cov}_x\big(\mathbb{E}_{q_\phi(z\mid x)}[z_k]\big)
-            = \operatorname{Var}_x\big(\mu_k(x)\big) > 0.01 .
+  .. math:: A_j = \operatorname{Cov}_x\big(\mathbb{E}_{q_\phi(z\mid x)}[z_j]\big)
+            = \operatorname{Var}_x\big(\mu_j(x)\big) > 0.01 .
 
-  A collapsed dimension has ``mu_k(x) ~= 0`` for every x (its posterior equals the prior), so
-  ``A_k ~= 0``: the decoder gets no information through it.
+  A collapsed dimension has ``mu_j(x) ~= 0`` for every x (its posterior equals the prior), so
+  ``A_j ~= 0``: the decoder gets no information through it.
 * **-log p(x)** estimated with the importance-weighted bound (:func:`vae_lib.losses.iwae_bound`),
   seeded and batched so that k = 1000 or 5000 samples stay within memory.
 
-Both work for every model in :mod:`vae_lib.models`: an Autoencoder's "posterior mean" is its
-code z = encoder(x); a ConditionalVAE needs the labels.
+The activity works for every model in :mod:`vae_lib.models` (through ``model.posterior_mean``: an
+Autoencoder's "posterior mean" is its code z = encoder(x)); a ConditionalVAE needs the labels.
 """
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
+from . import validate
 from .losses import iwae_bound
-from .models import Autoencoder
 
-__all__ = ["active_units", "knn_accuracy", "latent_activity", "negative_log_likelihood"]
-
-
-def _device(model: nn.Module) -> torch.device:
-    return next(model.parameters()).device
-
-
-def _posterior_mean(model: nn.Module, x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
-    """E_q[z | x]: ``mu`` of a VAE, the code of an Autoencoder; ``[B, K]``."""
-    if isinstance(model, Autoencoder):
-        return model.encode(x)
-    if hasattr(model, "n_classes"):
-        if labels is None:
-            raise ValueError("a ConditionalVAE needs labels=... to encode its inputs")
-        return model.encode(x, labels)[0]
-    return model.encode(x)[0]
+__all__ = ["active_units", "bits_per_dim", "hole_fraction", "knn_accuracy", "latent_activity", "negative_log_likelihood"]
 
 
 @torch.no_grad()
 def latent_activity(model: nn.Module, images: torch.Tensor, *, labels: torch.Tensor | None = None,
                     batch_size: int = 1000) -> torch.Tensor:
-    r"""The activity of every latent dimension, ``A_k = Var_x(E_q[z_k | x])``, shape ``[K]``.
+    r"""The activity of every latent dimension, ``A_j = Var_x(E_q[z_j | x])``, shape ``[K]``.
 
-    .. math:: A_k = \frac{1}{N}\sum_{n=1}^{N}\big(\mu_k(x_n) - \bar\mu_k\big)^2,
-              \qquad \bar\mu_k = \frac1N\sum_n \mu_k(x_n)
+    .. math:: A_j = \frac{1}{N}\sum_{n=1}^{N}\big(\mu_j(x_n) - \bar\mu_j\big)^2,
+              \qquad \bar\mu_j = \frac1N\sum_n \mu_j(x_n)
 
     (the population variance over ``images``, accumulated in float64).
     """
-    if images.shape[0] < 2:
+    if isinstance(images, torch.Tensor) and images.dim() >= 1 and images.shape[0] < 2:
         raise ValueError(f"the activity is a variance over inputs: need at least 2 images; got {images.shape[0]}")
-    was_training = model.training
-    model.eval()
-    device = _device(model)
-    means = []
-    for start in range(0, images.shape[0], batch_size):
-        x = images[start:start + batch_size].to(device)
-        y = None if labels is None else labels[start:start + batch_size].to(device)
-        means.append(_posterior_mean(model, x, y).double().cpu())
-    model.train(was_training)
-    mu = torch.cat(means)
+    mu = model.posterior_mean(images, labels, batch_size=batch_size).double()
     return mu.var(dim=0, unbiased=False)
 
 
 def active_units(model: nn.Module, images: torch.Tensor, threshold: float = 0.01, *,
                  labels: torch.Tensor | None = None, batch_size: int = 1000) -> int:
-    r"""The number of active latent units: :math:`\#\{k : A_k > \text{threshold}\}`, with
-    :math:`A_k = \mathrm{Cov}_x(\mathbb{E}_{q(z\mid x)}[z_k])` (see :func:`latent_activity`).
+    r"""The number of active latent units: :math:`\#\{j : A_j > \text{threshold}\}`, with
+    :math:`A_j = \mathrm{Cov}_x(\mathbb{E}_{q(z\mid x)}[z_j])` (see :func:`latent_activity`).
 
-    The usual threshold is 0.01 (Burda et al. 2015); the prior's variance is 1, so an active
+    The usual threshold is 0.01 (Burda et al. 2016); the prior's variance is 1, so an active
     unit's means spread over a good part of the prior, an inactive one's barely move.
     """
-    if threshold < 0:
-        raise ValueError(f"threshold must be >= 0; got {threshold}")
+    threshold = validate.number(threshold, "threshold", minimum=0.0)
     return int((latent_activity(model, images, labels=labels, batch_size=batch_size) > threshold).sum())
 
 
@@ -93,18 +70,25 @@ def negative_log_likelihood(model: nn.Module, images: torch.Tensor, k: int = 100
     ``chunk_size`` at a time (memory ``batch_size * chunk_size * 784`` floats); the samples come
     from a generator seeded by ``seed``, so the same call gives the same number.
     """
-    if isinstance(model, Autoencoder):
-        raise TypeError("an Autoencoder has no likelihood p(x): it is not a generative model")
+    if not getattr(model, "is_variational", False):
+        raise TypeError(f"{type(model).__name__} has no likelihood p(x) (it is not a generative model with a "
+                        "prior): -log p(x) is estimated for VAEs only")
+    images, labels = model.check_inputs(images, labels)
+    k = validate.count(k, "k")
+    batch_size = validate.count(batch_size, "batch_size")
+    chunk_size = validate.count(chunk_size, "chunk_size")
     was_training = model.training
     model.eval()
-    device = _device(model)
+    device = model.device
     gen = torch.Generator(device=device).manual_seed(seed)
     total = torch.zeros((), dtype=torch.float64)
-    for start in range(0, images.shape[0], batch_size):
-        x = images[start:start + batch_size].to(device)
-        y = None if labels is None else labels[start:start + batch_size].to(device)
-        total += iwae_bound(model, x, k, labels=y, chunk_size=chunk_size, generator=gen).double().sum().cpu()
-    model.train(was_training)
+    try:
+        for start in range(0, images.shape[0], batch_size):
+            x = images[start:start + batch_size].to(device)
+            y = None if labels is None else labels[start:start + batch_size]
+            total += iwae_bound(model, x, k, labels=y, chunk_size=chunk_size, generator=gen).double().sum().cpu()
+    finally:
+        model.train(was_training)
     return float(-total / images.shape[0])
 
 
@@ -116,8 +100,12 @@ def knn_accuracy(z: torch.Tensor, labels: torch.Tensor, n_train: int = 4000, n_e
     (chance is 1 / number of classes). High for a VAE's codes of digits, low when the code
     carries no label information (a KL-only encoder, or a conditional VAE, whose label is given).
     """
-    if z.dim() != 2 or labels.shape != z.shape[:1]:
-        raise ValueError(f"expected codes [N, K] and labels [N]; got {list(z.shape)} and {list(labels.shape)}")
+    n_train = validate.count(n_train, "n_train")
+    n_eval = validate.count(n_eval, "n_eval")
+    k = validate.count(k, "k")
+    if not isinstance(z, torch.Tensor) or not isinstance(labels, torch.Tensor) or z.dim() != 2 \
+            or labels.shape != z.shape[:1]:
+        raise ValueError(f"expected codes [N, K] and labels [N]; got {validate._shape(z)} and {validate._shape(labels)}")
     if z.shape[0] < n_train + n_eval:
         raise ValueError(f"need at least n_train + n_eval = {n_train + n_eval} codes; got {z.shape[0]}")
     if not 1 <= k <= n_train:
@@ -125,3 +113,41 @@ def knn_accuracy(z: torch.Tensor, labels: torch.Tensor, n_train: int = 4000, n_e
     d = torch.cdist(z[n_train:n_train + n_eval].float(), z[:n_train].float())
     nearest = labels[:n_train][d.topk(k, largest=False).indices]
     return (nearest.mode(dim=1).values == labels[n_train:n_train + n_eval]).float().mean().item()
+
+
+def hole_fraction(samples: torch.Tensor, train_codes: torch.Tensor, test_codes: torch.Tensor,
+                  quantile: float = 0.99) -> float:
+    r"""The share of ``samples`` (latent codes) that land in a *hole*: farther from every training code than
+    the fraction ``quantile`` of the test codes are.
+
+    .. math:: \frac1N\sum_{n=1}^{N}\mathbf 1\Big[\min_j \lVert s_n - z^{\text{train}}_j\rVert
+              > Q_{q}\big(\{\min_j \lVert z^{\text{test}}_i - z^{\text{train}}_j\rVert\}_i\big)\Big]
+
+    Real, unseen digits (the test codes) land this close to the training codes; a sample farther away than
+    99 % of them lies where the decoder was never trained. Distances are Euclidean in latent units;
+    the threshold adapts to each model's scale, so AE and VAE compare fairly. ``[N, K]`` each.
+    """
+    for name, t in (("samples", samples), ("train_codes", train_codes), ("test_codes", test_codes)):
+        if not isinstance(t, torch.Tensor) or t.dim() != 2 or t.shape[0] == 0:
+            raise ValueError(f"{name} must be a non-empty tensor of codes [N, K]; got {validate._shape(t)}")
+    if not samples.shape[1] == train_codes.shape[1] == test_codes.shape[1]:
+        raise ValueError(f"the codes differ in size: {samples.shape[1]}, {train_codes.shape[1]}, {test_codes.shape[1]}")
+    quantile = validate.number(quantile, "quantile", minimum=0.0, maximum=1.0)
+    train = train_codes.float()
+    d_test = torch.cdist(test_codes.float(), train).min(dim=1).values
+    d = torch.cdist(samples.float(), train).min(dim=1).values
+    return float((d > torch.quantile(d_test, quantile)).float().mean())
+
+
+def bits_per_dim(nll_nats: float, dims: int = 784, levels: int = 256) -> float:
+    r"""Nats per example of a density on dequantized pixels (:func:`vae_lib.data.dequantize`) -> bits per
+    dimension of the discrete image:
+
+    .. math:: \text{bits/dim} = \frac{-\log p(y) + D \log(\text{levels})}{D \ln 2}
+
+    (the :math:`D\log 256` undoes the scaling of each grey level's bin to width 1/256). Only a *density*
+    gives a meaningful number here: the binary cross-entropy of grey targets is not one.
+    """
+    dims = validate.count(dims, "dims")
+    levels = validate.count(levels, "levels", minimum=2)
+    return (validate.number(nll_nats, "nll_nats") + dims * math.log(levels)) / (dims * math.log(2))

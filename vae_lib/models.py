@@ -1,17 +1,28 @@
-"""Autoencoder, VAE and conditional VAE for 28 x 28 images.
+"""Autoencoder, VAE and conditional VAE for 28 x 28 images, behind one interface.
 
-All three share one encoder/decoder design, so that comparing them changes one idea at
-a time:
+All three share one encoder/decoder design, so that comparing them changes one idea at a time:
 
 * the **Autoencoder** maps x to a single code ``z`` and back;
-* the **VAE** maps x to a distribution ``q_phi(z|x) = N(mu, diag(exp(logvar)))`` and decodes
-  a sample of it; the decoder outputs Bernoulli **logits** (``sigmoid(logits)`` are the pixel
-  probabilities);
+* the **VAE** maps x to a distribution ``q_phi(z|x) = N(mu, diag(exp(logvar)))`` and decodes a
+  sample of it; its prior is ``N(0, I)`` or a learned one (:mod:`vae_lib.priors`); its decoder is a
+  Bernoulli (``decode`` gives logits) or a Gaussian over pixels (``decode`` gives the mean before a sigmoid);
 * the **ConditionalVAE** also feeds the label (one-hot) to the encoder and the decoder.
 
-``arch="mlp"``: fully connected, ``D -> hidden[0] -> ... -> out``. ``arch="conv"``: two
-stride-2 convolutions (28 -> 14 -> 7) before the fully connected layers, and the mirror
-image (transposed convolutions) in the decoder.
+**One interface answers what kind of model this is**, so callers never dispatch on classes:
+
+========================  ==============================================================
+``is_variational``        has a prior and an ELBO (VAE, ConditionalVAE), not an Autoencoder
+``is_conditional``        needs labels ``y`` (ConditionalVAE); ``n_classes`` is then > 0
+``encode(x, y=None)``     AE: ``z``; VAE: ``(mu, logvar)``
+``decode(z, y=None)``     logits ``[..., 1, 28, 28]``; ``decode_mean`` gives pixel means in [0, 1]
+``posterior_mean(x, y)``  the code of each image, ``E_q[z|x]`` (AE: z), batched, without gradients
+``terms(x, y, beta=)``    per-example ``(objective, log_likelihood, kl)`` (:class:`vae_lib.losses.ELBO`)
+``check_inputs(x, y)``    the input checks every entry point runs once
+========================  ==============================================================
+
+``arch="mlp"``: fully connected, ``D -> hidden[0] -> ... -> out``. ``arch="conv"``: two stride-2
+convolutions (28 -> 14 -> 7) before the fully connected layers, and the mirror image (transposed
+convolutions) in the decoder.
 """
 
 from __future__ import annotations
@@ -23,13 +34,17 @@ from typing import Any
 import torch
 from torch import nn
 
-from .losses import bernoulli_log_likelihood, reparameterize
+from . import validate
+from .losses import ELBO, _elbo, _iwae_terms, bernoulli_log_likelihood, gaussian_log_likelihood, reparameterize
+from .priors import Prior, VampPrior, make_prior
 
-__all__ = ["Autoencoder", "ConditionalVAE", "VAE", "MODEL_CLASSES"]
+__all__ = ["MODEL_CLASSES", "Autoencoder", "ConditionalVAE", "LatentModel", "VAE"]
 
-IMAGE_SHAPE = (1, 28, 28)
+IMAGE_SHAPE = validate.IMAGE_SHAPE
+D = math.prod(IMAGE_SHAPE)
 _ACTIVATIONS = {"relu": nn.ReLU, "silu": nn.SiLU, "tanh": nn.Tanh, "elu": nn.ELU}
 _CONV_CHANNELS = (32, 64)
+_STD_LEARNED = ("learned", "learned-pixel")
 
 
 def _mlp(sizes: Sequence[int], act: type[nn.Module], last_act: bool) -> list[nn.Module]:
@@ -44,7 +59,7 @@ def _mlp(sizes: Sequence[int], act: type[nn.Module], last_act: bool) -> list[nn.
 def _encoder(arch: str, hidden: Sequence[int], out: int, act: type[nn.Module], extra_in: int) -> nn.Module:
     """x [B, 1, 28, 28] (+ extra features) -> [B, out]."""
     if arch == "mlp":
-        return _Body(nn.Flatten(), nn.Sequential(*_mlp([math.prod(IMAGE_SHAPE) + extra_in, *hidden, out], act, False)))
+        return _Body(nn.Flatten(), nn.Sequential(*_mlp([D + extra_in, *hidden, out], act, False)))
     c1, c2 = _CONV_CHANNELS
     conv = nn.Sequential(
         nn.Conv2d(1, c1, 4, stride=2, padding=1), act(),   # 28 -> 14
@@ -58,7 +73,7 @@ def _decoder(arch: str, hidden: Sequence[int], latent: int, act: type[nn.Module]
     """z [N, latent] -> logits [N, 1, 28, 28]."""
     rev = list(reversed(hidden))
     if arch == "mlp":
-        return nn.Sequential(*_mlp([latent, *rev, math.prod(IMAGE_SHAPE)], act, False), nn.Unflatten(1, IMAGE_SHAPE))
+        return nn.Sequential(*_mlp([latent, *rev, D], act, False), nn.Unflatten(1, IMAGE_SHAPE))
     c1, c2 = _CONV_CHANNELS
     return nn.Sequential(
         *_mlp([latent, *rev, c2 * 7 * 7], act, True),
@@ -82,184 +97,284 @@ class _Body(nn.Module):
         return self.head(h)
 
 
-class _ImageModel(nn.Module):
-    """Shared constructor checks, input validation and the config used by checkpoints."""
+class LatentModel(nn.Module):
+    """What every model of :mod:`vae_lib.models` has: the config, the input checks, the decoder's
+    likelihood, and the interface listed in the module docstring."""
 
-    def __init__(self, latent_dim: int, hidden: Sequence[int], arch: str, activation: str) -> None:
+    is_variational: bool = False
+    is_conditional: bool = False
+    n_classes: int = 0
+
+    def __init__(self, latent_dim: int, hidden: Sequence[int], arch: str, activation: str,
+                 likelihood: str = "bernoulli", decoder_std: float | str | None = None) -> None:
         super().__init__()
-        if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
-            raise ValueError(f"latent_dim must be an integer >= 1; got {latent_dim!r}")
-        hidden = tuple(int(h) for h in hidden)
-        if any(h < 1 for h in hidden):
-            raise ValueError(f"hidden sizes must be >= 1; got {hidden}")
-        if arch not in ("mlp", "conv"):
-            raise ValueError(f"arch must be 'mlp' or 'conv'; got {arch!r}")
-        if activation not in _ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}; got {activation!r}")
+        latent_dim = validate.count(latent_dim, "latent_dim")
+        if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Sequence):
+            raise TypeError(f"hidden must be a sequence of layer sizes such as (512, 256); got {hidden!r}")
+        hidden = tuple(validate.count(h, "every hidden size") for h in hidden)
+        validate.choice(arch, "arch", ("mlp", "conv"))
+        validate.choice(activation, "activation", sorted(_ACTIVATIONS))
+        validate.choice(likelihood, "likelihood", ("bernoulli", "gaussian"))
+        if likelihood == "bernoulli" and decoder_std is not None:
+            raise ValueError("decoder_std is for likelihood='gaussian'; a Bernoulli decoder has no standard deviation")
+        if likelihood == "gaussian" and decoder_std not in _STD_LEARNED:
+            decoder_std = validate.number(decoder_std if decoder_std is not None else float("nan"),
+                                            "decoder_std (a fixed standard deviation s > 0, 'learned' or 'learned-pixel')",
+                                            minimum=0.0, strict_min=True)
         self.latent_dim, self.hidden, self.arch, self.activation = latent_dim, hidden, arch, activation
+        self.likelihood, self.decoder_std = likelihood, decoder_std
         self._act = _ACTIVATIONS[activation]
+        if decoder_std in _STD_LEARNED:
+            shape = () if decoder_std == "learned" else IMAGE_SHAPE
+            self.decoder_logvar = nn.Parameter(torch.full(shape, -2.0))   # s = e^-1 = 0.37 to start
 
+    # ---------------------------------------------------------------- description
     @property
     def config(self) -> dict[str, Any]:
         """Constructor arguments: ``type(model)(**model.config)`` builds the same architecture."""
-        return {"latent_dim": self.latent_dim, "hidden": list(self.hidden), "arch": self.arch,
-                "activation": self.activation}
+        cfg: dict[str, Any] = {"latent_dim": self.latent_dim, "hidden": list(self.hidden), "arch": self.arch,
+                               "activation": self.activation}
+        if self.likelihood != "bernoulli":
+            cfg.update(likelihood=self.likelihood, decoder_std=self.decoder_std)
+        return cfg
 
     @property
     def device(self) -> torch.device:
         return next(self.parameters()).device
 
-    def _check_x(self, x: torch.Tensor) -> torch.Tensor:
-        if not isinstance(x, torch.Tensor):
-            raise ValueError(f"expected a float tensor of shape [batch, 1, 28, 28]; got {type(x).__name__}")
-        if x.dim() != 4 or tuple(x.shape[1:]) != IMAGE_SHAPE:
-            hint = " (add the channel axis: x.unsqueeze(1))" if tuple(x.shape[-2:]) == (28, 28) and x.dim() == 3 else ""
-            hint = hint or (" (reshape: x.view(-1, 1, 28, 28))" if x.dim() == 2 and x.shape[-1] == 784 else "")
-            raise ValueError(f"expected images of shape [batch, 1, 28, 28]; got {list(x.shape)}{hint}")
-        if not x.is_floating_point():
-            raise ValueError(f"expected float pixels in [0, 1] (dtype float32); got dtype {x.dtype} "
-                             "(convert with x.float() / 255)")
-        return x
+    # ---------------------------------------------------------------- checks
+    def check_inputs(self, x: Any, y: Any = None, *, values: bool = True) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Check images (shape, dtype, and with ``values`` their range and NaNs) and labels for this
+        model kind (required by a conditional model, refused by the others)."""
+        x = validate.images(x, values=values)
+        return x, self._check_labels(y, x.shape[0])
 
-    def _check_z(self, z: torch.Tensor) -> torch.Tensor:
+    def _check_labels(self, y: Any, n: int | None) -> torch.Tensor | None:
+        if not self.is_conditional:
+            if y is not None:
+                raise ValueError(f"{type(self).__name__} is not conditional, but labels were given: drop them "
+                                 "(only a ConditionalVAE uses labels)")
+            return None
+        if y is None:
+            raise ValueError(f"a {type(self).__name__} needs the labels y of its inputs (one integer per image, "
+                             f"0 to {self.n_classes - 1})")
+        y = validate.labels(y, n if n is not None else len(y), self.n_classes)
+        return y.to(self.device)
+
+    def _check_z(self, z: Any) -> torch.Tensor:
         if not isinstance(z, torch.Tensor) or z.dim() < 1 or z.shape[-1] != self.latent_dim:
-            shape = list(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
-            raise ValueError(f"expected latent codes of shape [..., {self.latent_dim}]; got {shape}")
+            raise ValueError(f"expected latent codes of shape [..., {self.latent_dim}]; got {validate._shape(z)}")
         if not z.is_floating_point():
             raise ValueError(f"expected float latent codes; got dtype {z.dtype}")
         return z
 
-    def _decode_flat(self, z: torch.Tensor, extra: torch.Tensor | None = None) -> torch.Tensor:
-        """Decode z of shape [..., K] (any leading dims) to logits [..., 1, 28, 28]."""
+    # ---------------------------------------------------------------- decoder
+    def _decode_flat(self, z: torch.Tensor, y: Any = None) -> torch.Tensor:
+        """Decode z of shape [..., K] (any leading dims; labels [B] match the last of them)."""
         z = self._check_z(z)
+        extra = None
+        if self.is_conditional:
+            n = z.shape[-2] if z.dim() > 1 else None
+            y = self._check_labels(y, n)
+            extra = nn.functional.one_hot(y, self.n_classes).to(z.dtype)
+        else:
+            self._check_labels(y, None)
         lead = z.shape[:-1]
         flat = z.reshape(-1, self.latent_dim)
         if extra is not None:
             flat = torch.cat([flat, extra.expand(*lead, extra.shape[-1]).reshape(flat.shape[0], -1)], dim=-1)
         return self.decoder(flat).reshape(*lead, *IMAGE_SHAPE)
 
+    def decode(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """z ``[..., K]`` -> decoder output ``[..., 1, 28, 28]``: Bernoulli logits (a Gaussian decoder:
+        its mean before the sigmoid)."""
+        return self._decode_flat(z, y)
 
-class Autoencoder(_ImageModel):
+    def decode_mean(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """The decoder's pixel means ``sigmoid(decode(z))`` in [0, 1] (ink = 1): what a picture shows."""
+        return torch.sigmoid(self.decode(z, y))
+
+    def log_likelihood(self, x: torch.Tensor, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        r"""log p_theta(x | z) per example; z may be ``[B, K]`` or ``[S, B, K]`` (then ``[S, B]``).
+
+        Bernoulli: :math:`\sum_d x_d\log p_d + (1-x_d)\log(1-p_d)`; Gaussian:
+        :math:`\log\mathcal N(x;\ \mathrm{sigmoid}(\text{decode}(z)), s^2 I)`, with the decoder's standard deviation s.
+        """
+        out = self.decode(z, y)
+        if self.likelihood == "bernoulli":
+            return bernoulli_log_likelihood(x, out)
+        return gaussian_log_likelihood(x, torch.sigmoid(out), self.decoder_log_variance())
+
+    def decoder_log_variance(self) -> torch.Tensor:
+        """log s^2 of a Gaussian decoder (a learned parameter, or the fixed value as a tensor)."""
+        if self.likelihood != "gaussian":
+            raise AttributeError("a Bernoulli decoder has no variance")
+        if self.decoder_std in _STD_LEARNED:
+            return self.decoder_logvar
+        return torch.tensor(2.0 * math.log(self.decoder_std), device=self.device)
+
+    # ---------------------------------------------------------------- encoder side
+    def encode(self, x: torch.Tensor, y: torch.Tensor | None = None):
+        raise NotImplementedError
+
+    def _mean(self, x: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def posterior_mean(self, x: torch.Tensor, y: torch.Tensor | None = None, *, batch_size: int = 2000) -> torch.Tensor:
+        """The code of every image, ``E_q[z | x]`` (``mu`` of a VAE, ``z`` of an Autoencoder), ``[N, K]``.
+
+        Batched, without gradients, in eval mode; the model's train/eval mode is restored afterwards.
+        """
+        x, y = self.check_inputs(x, y)
+        batch_size = validate.count(batch_size, "batch_size")
+        was_training = self.training
+        self.eval()
+        try:
+            dev = self.device
+            out = [self._mean(x[s:s + batch_size].to(dev), None if y is None else y[s:s + batch_size])
+                   for s in range(0, x.shape[0], batch_size)]
+        finally:
+            self.train(was_training)
+        return torch.cat(out)
+
+    def terms(self, x: torch.Tensor, y: torch.Tensor | None = None, *, beta: float = 1.0,
+              generator: torch.Generator | None = None, iwae_k: int = 1) -> ELBO:
+        """Per-example ``(objective, log_likelihood, kl)``, in nats: what training maximizes
+        (``fit`` checks its inputs once; this method does not check them again)."""
+        raise NotImplementedError
+
+
+class Autoencoder(LatentModel):
     """A deterministic autoencoder: ``z = encoder(x)``, ``logits = decoder(z)``.
 
-    Trained to maximize the Bernoulli log-likelihood of x given its own code (reconstruction
-    only). Its latent space has no prior, so it is not a generative model.
+    Trained to maximize the log-likelihood of x given its own code (reconstruction only). Its
+    latent space has no prior, so it is not a generative model: ``is_variational`` is False.
     """
 
     def __init__(self, latent_dim: int, hidden: Sequence[int] = (512, 256), arch: str = "mlp",
-                 activation: str = "silu") -> None:
-        super().__init__(latent_dim, hidden, arch, activation)
-        self.encoder = _encoder(arch, self.hidden, latent_dim, self._act, 0)
-        self.decoder = _decoder(arch, self.hidden, latent_dim, self._act)
+                 activation: str = "silu", likelihood: str = "bernoulli",
+                 decoder_std: float | str | None = None) -> None:
+        super().__init__(latent_dim, hidden, arch, activation, likelihood, decoder_std)
+        self.encoder = _encoder(arch, self.hidden, self.latent_dim, self._act, 0)
+        self.decoder = _decoder(arch, self.hidden, self.latent_dim, self._act)
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
+    def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """x [B, 1, 28, 28] -> z [B, K]."""
-        return self.encoder(self._check_x(x))
+        x, _ = self.check_inputs(x, y, values=False)
+        return self.encoder(x)
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """z [..., K] -> Bernoulli logits [..., 1, 28, 28]."""
-        return self._decode_flat(z)
+    def _mean(self, x: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        return self.encoder(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(x))
 
-    def log_likelihood(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        """log p(x | z) under the Bernoulli decoder, per example."""
-        return bernoulli_log_likelihood(x, self.decode(z))
+    def terms(self, x: torch.Tensor, y: torch.Tensor | None = None, *, beta: float = 1.0,
+              generator: torch.Generator | None = None, iwae_k: int = 1) -> ELBO:
+        """``(rec, rec, 0)``: an autoencoder maximizes its reconstruction term alone (beta plays no part)."""
+        rec = self.log_likelihood(x, self.encoder(x))
+        return ELBO(rec, rec, torch.zeros_like(rec))
 
 
-class VAE(_ImageModel):
-    r"""A variational autoencoder with a Gaussian encoder and a Bernoulli decoder.
+class VAE(LatentModel):
+    r"""A variational autoencoder with a Gaussian encoder.
 
     * encoder: ``q_phi(z|x) = N(mu(x), diag(exp(logvar(x))))``
-    * prior: ``p(z) = N(0, I)``
-    * decoder: ``p_theta(x|z) = prod_d Bernoulli(x_d; sigmoid(logits_d(z)))``
+    * prior: ``p(z) = N(0, I)`` (``prior="normal"``), or learned: ``"mog"`` / ``"vamp"`` with
+      ``prior_components`` components (:mod:`vae_lib.priors`)
+    * decoder: ``p_theta(x|z) = prod_d Bernoulli(x_d; sigmoid(logits_d(z)))`` (``likelihood="bernoulli"``),
+      or ``N(x; sigmoid(decode(z)), s^2 I)`` (``likelihood="gaussian"``, ``decoder_std`` the decoder's standard
+      deviation s: a fixed number, ``"learned"`` (one s) or ``"learned-pixel"`` (one per pixel))
     """
 
+    is_variational = True
+
     def __init__(self, latent_dim: int, hidden: Sequence[int] = (512, 256), arch: str = "mlp",
-                 activation: str = "silu") -> None:
-        self._build(latent_dim, hidden, arch, activation, n_cond=0)
+                 activation: str = "silu", likelihood: str = "bernoulli", decoder_std: float | str | None = None,
+                 prior: str = "normal", prior_components: int | None = None) -> None:
+        self._build(latent_dim, hidden, arch, activation, likelihood, decoder_std, prior, prior_components, 0)
 
-    def _build(self, latent_dim: int, hidden: Sequence[int], arch: str, activation: str, n_cond: int) -> None:
-        """Encoder to 2K outputs (mu and logvar), decoder from K (+ n_cond label inputs)."""
-        _ImageModel.__init__(self, latent_dim, hidden, arch, activation)
-        self.encoder = _encoder(arch, self.hidden, 2 * latent_dim, self._act, n_cond)
-        self.decoder = _decoder(arch, self.hidden, latent_dim + n_cond, self._act)
+    def _build(self, latent_dim: int, hidden: Sequence[int], arch: str, activation: str, likelihood: str,
+               decoder_std: float | str | None, prior: str, prior_components: int | None, n_cond: int) -> None:
+        """Encoder to 2K outputs (mu and logvar), decoder from K (+ n_cond label inputs), the prior."""
+        LatentModel.__init__(self, latent_dim, hidden, arch, activation, likelihood, decoder_std)
+        self.encoder = _encoder(arch, self.hidden, 2 * self.latent_dim, self._act, n_cond)
+        self.decoder = _decoder(arch, self.hidden, self.latent_dim + n_cond, self._act)
+        if prior == "vamp" and n_cond:
+            raise ValueError("the VampPrior needs an unconditional encoder; use prior='mog' for a ConditionalVAE")
+        self.prior: Prior = make_prior(prior, self.latent_dim, prior_components)
+        if isinstance(self.prior, VampPrior):
+            self.prior.attach(lambda u: self.encoder(u).chunk(2, dim=-1))
 
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    @property
+    def config(self) -> dict[str, Any]:
+        cfg = super().config
+        if self.prior.name != "normal":
+            cfg.update(prior=self.prior.name, prior_components=self.prior.components)
+        return cfg
+
+    def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """x [B, 1, 28, 28] -> (mu, logvar), each [B, K]."""
-        mu, logvar = self.encoder(self._check_x(x)).chunk(2, dim=-1)
+        x, y = self.check_inputs(x, y, values=False)
+        return self._encode(x, y)
+
+    def _encode(self, x: torch.Tensor, y: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        extra = None if y is None else nn.functional.one_hot(y, self.n_classes).to(x.dtype)
+        mu, logvar = self.encoder(x, extra).chunk(2, dim=-1)
         return mu, logvar
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """z [..., K] -> Bernoulli logits [..., 1, 28, 28]."""
-        return self._decode_flat(z)
+    def _mean(self, x: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        return self._encode(x, y)[0]
 
-    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None):
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None, generator: torch.Generator | None = None):
         """x -> (logits, mu, logvar), decoding one reparameterized sample z ~ q(z|x)."""
-        mu, logvar = self.encode(x)
-        return self.decode(reparameterize(mu, logvar, generator=generator)), mu, logvar
+        mu, logvar = self.encode(x, y)
+        return self.decode(reparameterize(mu, logvar, generator=generator), y), mu, logvar
 
-    def log_likelihood(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        """log p_theta(x | z) per example; z may be [B, K] or [S, B, K]."""
-        return bernoulli_log_likelihood(x, self.decode(z))
+    def log_prior(self, z: torch.Tensor) -> torch.Tensor:
+        """log p(z), summed over the latent dimension."""
+        return self.prior.log_prob(z)
+
+    def kl(self, mu: torch.Tensor, logvar: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """KL(q(z|x) || p(z)) per example: closed form for N(0, I), else estimated with the samples ``z``."""
+        return self.prior.kl(mu, logvar, z)
+
+    def terms(self, x: torch.Tensor, y: torch.Tensor | None = None, *, beta: float = 1.0,
+              generator: torch.Generator | None = None, iwae_k: int = 1) -> ELBO:
+        """The beta-ELBO terms with one sample; ``iwae_k > 1``: the importance-weighted bound L_k as the
+        objective, with the reconstruction and KL terms averaged over its k samples (beta must be 1)."""
+        if iwae_k > 1:
+            return _iwae_terms(self, x, iwae_k, y, generator)
+        return _elbo(self, x, beta, 1, y, generator)
 
     @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Draw z ~ N(0, I) and return the decoder's pixel means sigmoid(logits), [n, 1, 28, 28] in [0, 1]."""
-        z = torch.randn(n, self.latent_dim, generator=generator, device=self.device)
-        return torch.sigmoid(self.decode(z))
+    def sample(self, n: int, generator: torch.Generator | None = None, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Draw z ~ p(z) and return the decoder's pixel means, ``[n, 1, 28, 28]`` in [0, 1]."""
+        n = validate.count(n, "n")
+        if self.is_conditional and labels is None:
+            labels = torch.arange(n) % self.n_classes
+        return self.decode_mean(self.prior.sample(n, generator).to(self.device), labels)
 
 
 class ConditionalVAE(VAE):
     """A VAE whose encoder q(z|x, y) and decoder p(x|z, y) also see the label y (one-hot)."""
 
+    is_conditional = True
+
     def __init__(self, latent_dim: int, n_classes: int = 10, hidden: Sequence[int] = (512, 256),
-                 arch: str = "mlp", activation: str = "silu") -> None:
-        if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 2:
-            raise ValueError(f"n_classes must be an integer >= 2; got {n_classes!r}")
-        self._build(latent_dim, hidden, arch, activation, n_cond=n_classes)
+                 arch: str = "mlp", activation: str = "silu", likelihood: str = "bernoulli",
+                 decoder_std: float | str | None = None, prior: str = "normal",
+                 prior_components: int | None = None) -> None:
+        n_classes = validate.count(n_classes, "n_classes", minimum=2)
+        self._build(latent_dim, hidden, arch, activation, likelihood, decoder_std, prior, prior_components,
+                    n_classes)
         self.n_classes = n_classes
 
     @property
     def config(self) -> dict[str, Any]:
         return {**super().config, "n_classes": self.n_classes}
 
-    def _one_hot(self, y: torch.Tensor, batch: int | None) -> torch.Tensor:
-        y = torch.as_tensor(y, device=self.device)
-        if y.dtype not in (torch.int64, torch.int32, torch.int16, torch.uint8):
-            raise ValueError(f"labels must be integers in [0, {self.n_classes}); got dtype {y.dtype}")
-        if y.dim() != 1 or (batch is not None and y.shape[0] != batch):
-            raise ValueError(f"labels must have shape [batch] = [{batch}]; got {list(y.shape)}")
-        if y.numel() and (int(y.min()) < 0 or int(y.max()) >= self.n_classes):
-            raise ValueError(f"labels must lie in [0, {self.n_classes}); got min {int(y.min())}, max {int(y.max())}")
-        return nn.functional.one_hot(y.long(), self.n_classes).to(torch.get_default_dtype())
-
-    def encode(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        x = self._check_x(x)
-        mu, logvar = self.encoder(x, self._one_hot(y, x.shape[0])).chunk(2, dim=-1)
-        return mu, logvar
-
-    def decode(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """z [..., B, K] and labels [B] -> logits [..., B, 1, 28, 28]."""
-        z = self._check_z(z)
-        return self._decode_flat(z, self._one_hot(y, z.shape[-2] if z.dim() > 1 else None))
-
-    def forward(self, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator | None = None):
-        mu, logvar = self.encode(x, y)
-        return self.decode(reparameterize(mu, logvar, generator=generator), y), mu, logvar
-
-    def log_likelihood(self, x: torch.Tensor, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return bernoulli_log_likelihood(x, self.decode(z, y))
-
-    @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """Samples of the given labels (default: 0, 1, ..., cycling), [n, 1, 28, 28] in [0, 1]."""
-        if labels is None:
-            labels = torch.arange(n) % self.n_classes
-        z = torch.randn(n, self.latent_dim, generator=generator, device=self.device)
-        return torch.sigmoid(self.decode(z, labels))
-
 
 #: class name -> class, for checkpoints
-MODEL_CLASSES: dict[str, type[_ImageModel]] = {c.__name__: c for c in (Autoencoder, VAE, ConditionalVAE)}
+MODEL_CLASSES: dict[str, type[nn.Module]] = {c.__name__: c for c in (Autoencoder, VAE, ConditionalVAE)}

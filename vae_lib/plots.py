@@ -12,23 +12,23 @@ import matplotlib.pyplot as plt
 import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from torchvision.utils import make_grid
 
-__all__ = ["encode_means", "image_grid", "latent_grid", "latent_scatter", "plot_history", "show_images"]
+from . import validate
+
+__all__ = ["image_grid", "latent_grid", "latent_scatter", "plot_history", "show_images"]
 
 
-def _grid(images: torch.Tensor, nrow: int, pad: int = 1) -> torch.Tensor:
-    """Tile [N, 1, H, W] images into one [rows*(H+pad)-pad, nrow*(W+pad)-pad] array (padding = 1)."""
+def _grid(images: torch.Tensor, nrow: int, pad: int = 1, pad_value: float = 0.2) -> torch.Tensor:
+    """Tile ``[N, 1, H, W]`` images into one ``[H', W']`` array with ``torchvision.utils.make_grid``.
+
+    The separators are light grey (0.2 with the ``gray_r`` colormap): black lines would look like ink, e.g. a "1".
+    """
     images = images.detach().float().cpu()
     if images.dim() == 3:
         images = images.unsqueeze(1)
-    n, _, h, w = images.shape
-    rows = (n + nrow - 1) // nrow
-    # separators in light grey (0.2 with the gray_r colormap): black lines would look like ink, e.g. a "1"
-    out = torch.full((rows * (h + pad) - pad, nrow * (w + pad) - pad), 0.2)
-    for i in range(n):
-        r, c = divmod(i, nrow)
-        out[r * (h + pad):r * (h + pad) + h, c * (w + pad):c * (w + pad) + w] = images[i, 0]
-    return out
+    grid = make_grid(images, nrow=nrow, padding=pad, pad_value=pad_value)[0]
+    return grid[pad:grid.shape[0] - pad, pad:grid.shape[1] - pad]  # separators between images, no outer frame
 
 
 def image_grid(images: torch.Tensor, nrow: int = 10, *, title: str | None = None, ax: Axes | None = None,
@@ -60,20 +60,6 @@ def show_images(rows: Sequence[torch.Tensor], row_titles: Sequence[str], *, titl
         fig.suptitle(title)
     fig.tight_layout()
     return fig
-
-
-@torch.no_grad()
-def encode_means(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor | None = None,
-                 batch_size: int = 2000) -> torch.Tensor:
-    """The code of each image: E_q[z|x] = mu for a VAE, z for an Autoencoder. Returns [N, K] on the CPU."""
-    model.eval()
-    out = []
-    for s in range(0, images.shape[0], batch_size):
-        x = images[s:s + batch_size]
-        args = (x,) if labels is None else (x, labels[s:s + batch_size])
-        z = model.encode(*args)
-        out.append((z[0] if isinstance(z, tuple) else z).cpu())
-    return torch.cat(out)
 
 
 def latent_scatter(z: torch.Tensor, labels: torch.Tensor | None = None, *, ax: Axes | None = None,
@@ -130,12 +116,15 @@ def latent_grid(model: torch.nn.Module, extent: tuple[float, float, float, float
     units, so codes (``latent_scatter(..., ax=ax)``) or points can be drawn on top.
     Works for any model with ``latent_dim == 2`` and ``decode(z) -> logits`` (Autoencoder, VAE).
     """
+    n = validate.count(n, "n", minimum=2)
     if getattr(model, "latent_dim", None) != 2:
         raise ValueError(f"latent_grid needs a model with a 2-D latent space; got latent_dim = "
                          f"{getattr(model, 'latent_dim', None)} (decode a 2-D slice yourself for K > 2)")
-    if n < 2:
-        raise ValueError(f"n must be >= 2; got {n}")
-    x0, x1, y0, y1 = (float(v) for v in extent)
+    if len(extent) != 4:
+        raise ValueError(f"extent must be (z1_min, z1_max, z2_min, z2_max); got {extent!r}")
+    x0, x1, y0, y1 = (validate.number(v, "every extent value") for v in extent)
+    if not (x0 < x1 and y0 < y1):
+        raise ValueError(f"extent must have z1_min < z1_max and z2_min < z2_max; got {extent!r}")
     device = next(model.parameters()).device
     z1 = torch.linspace(x0, x1, n)
     z2 = torch.linspace(y1, y0, n)                      # top row of the picture = largest z2
@@ -143,8 +132,10 @@ def latent_grid(model: torch.nn.Module, extent: tuple[float, float, float, float
     z = torch.stack([g1, g2], dim=-1).reshape(-1, 2)    # row-major: rows top to bottom
     was_training = model.training
     model.eval()
-    images = torch.sigmoid(model.decode(z.to(device))).cpu()
-    model.train(was_training)
+    try:
+        images = model.decode_mean(z.to(device)).cpu()
+    finally:
+        model.train(was_training)
     mosaic = _grid(images, nrow=n, pad=0)
     dx, dy = (x1 - x0) / (n - 1), (y1 - y0) / (n - 1)
     if ax is None:

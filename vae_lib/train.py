@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch import nn
 
-from .data import batches, binarize_images
-from .losses import _check_beta, elbo
-from .models import Autoencoder
+from . import validate
+from .data import batches
+from .losses import ELBO, _check_beta
 
-__all__ = ["History", "TrainingDivergedError", "evaluate", "fit", "resolve_device"]
+__all__ = ["History", "TrainingDivergedError", "evaluate", "fit", "kl_weight", "resolve_device", "train_step"]
 
 
 class TrainingDivergedError(RuntimeError):
@@ -60,40 +61,78 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     return torch.device("cpu")
 
 
-def _terms(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None, beta: float,
-           generator: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Per-example (objective, reconstruction log-likelihood, KL) for either kind of model."""
-    if isinstance(model, Autoencoder):
-        rec = model.log_likelihood(x, model.encode(x))
-        return rec, rec, torch.zeros_like(rec)
-    out = elbo(model, x, beta, labels=y, generator=generator)
-    return out.elbo, out.log_likelihood, out.kl
+def _check_model(model: Any) -> nn.Module:
+    if not (isinstance(model, nn.Module) and callable(getattr(model, "terms", None))):
+        raise TypeError(f"expected a vae_lib model (Autoencoder, VAE or ConditionalVAE from vae_lib.models, or "
+                        f"vae_lib.zoo.load(name)); got {type(model).__name__}")
+    return model
+
+
+def kl_weight(step: int, *, beta: float, warmup_steps: int) -> float:
+    r"""The KL weight at training step ``step`` (counted from 0): KL annealing, or "warm-up".
+
+    .. math:: \beta_t = \beta\,\min\big(1,\ t / T_{\text{warm-up}}\big)
+
+    The weight rises linearly from 0 to ``beta`` over ``warmup_steps`` steps, then stays at ``beta``;
+    ``warmup_steps = 0`` gives ``beta`` from the first step.
+    """
+    if warmup_steps <= 0:
+        return beta
+    return beta * min(1.0, step / warmup_steps)
+
+
+def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor | None = None,
+               *, beta: float = 1.0, generator: torch.Generator | None = None, iwae_k: int = 1) -> ELBO:
+    r"""One gradient step on a batch: maximize the batch mean of the beta-ELBO (of the reconstruction
+    term for an Autoencoder).
+
+    .. math:: \text{loss} = -\frac1B\sum_{b=1}^{B}\Big[\log p_\theta(x_b\mid z_b) - \beta\,
+              \mathrm{KL}\big(q_\phi(z\mid x_b)\,\|\,p(z)\big)\Big],\qquad z_b = \mu_b + \sigma_b\odot\varepsilon_b
+
+    summed over pixels and latent dimensions, averaged over the batch (``iwae_k > 1``: the importance-weighted
+    bound :math:`\mathcal L_k` in place of the ELBO). Returns the per-example terms ``(objective,
+    log_likelihood, kl)``, detached. Raises :class:`TrainingDivergedError` (and leaves the weights
+    untouched) when the loss is NaN or infinite.
+    """
+    out = model.terms(x, y, beta=beta, generator=generator, iwae_k=iwae_k)
+    loss = -out.elbo.mean()
+    if not torch.isfinite(loss):
+        raise TrainingDivergedError(f"the loss became {loss.item()}")
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return ELBO(*(t.detach() for t in out))
 
 
 @torch.no_grad()
 def evaluate(model: nn.Module, images: torch.Tensor, *, labels: torch.Tensor | None = None,
-             beta: float = 1.0, batch_size: int = 1000, seed: int = 0) -> dict[str, float]:
+             batch_size: int = 1000, seed: int = 0) -> dict[str, float]:
     """Mean ELBO, reconstruction term and KL over ``images``, in nats per example.
 
-    One reparameterized sample per image, from a generator seeded by ``seed`` (so the same
-    call gives the same numbers). For an Autoencoder, ``elbo`` and ``kl`` are ``nan``.
+    The true ELBO (beta = 1), one reparameterized sample per image, from a generator seeded by
+    ``seed`` (so the same call gives the same numbers). For an Autoencoder, ``elbo`` and ``kl`` are ``nan``
+    (it has no ELBO) and ``rec`` is log p(x | z = encoder(x)).
     """
+    model = _check_model(model)
+    images, labels = model.check_inputs(images, labels)
+    batch_size = validate.count(batch_size, "batch_size")
     was_training = model.training
     model.eval()
-    device = next(model.parameters()).device
+    device = model.device
     gen = torch.Generator(device=device).manual_seed(seed)
     sums = torch.zeros(3, dtype=torch.float64)
     n = images.shape[0]
-    for start in range(0, n, batch_size):
-        x = images[start:start + batch_size].to(device)
-        y = None if labels is None else labels[start:start + batch_size].to(device)
-        obj, rec, kl = _terms(model, x, y, 1.0, gen)
-        obj = rec - beta * kl
-        sums += torch.stack([obj.sum(), rec.sum(), kl.sum()]).double().cpu()
-    model.train(was_training)
-    ae = isinstance(model, Autoencoder)
-    mean = (sums / max(n, 1)).tolist()
-    return {"elbo": math.nan if ae else mean[0], "rec": mean[1], "kl": math.nan if ae else mean[2]}
+    try:
+        for start in range(0, n, batch_size):
+            x = images[start:start + batch_size].to(device)
+            y = None if labels is None else labels[start:start + batch_size]
+            out = model.terms(x, y, generator=gen)
+            sums += torch.stack([out.elbo.sum(), out.log_likelihood.sum(), out.kl.sum()]).double().cpu()
+    finally:
+        model.train(was_training)
+    mean = (sums / n).tolist()
+    vae = model.is_variational
+    return {"elbo": mean[0] if vae else math.nan, "rec": mean[1], "kl": mean[2] if vae else math.nan}
 
 
 def fit(
@@ -113,6 +152,9 @@ def fit(
     binarize: str | None = None,
     schedule: str = "constant",
     kl_warmup_epochs: float = 0.0,
+    iwae_k: int = 1,
+    dequantize: bool = False,
+    on_epoch: Callable[[nn.Module, dict[str, Any]], None] | None = None,
 ) -> History:
     r"""Train ``model`` by maximizing the beta-ELBO (VAE) or the reconstruction log-likelihood (AE).
 
@@ -132,6 +174,11 @@ def fit(
         binarize: ``"dynamic"`` draws fresh binary pixels x ~ Bernoulli(grey value) for every batch.
         schedule: ``"constant"`` learning rate, or ``"cosine"`` decay to 0 over the run.
         kl_warmup_epochs: KL annealing: beta ramps linearly from 0 to ``beta`` over this many epochs.
+        iwae_k: maximize the importance-weighted bound with this many samples instead of the ELBO
+            (1: the ELBO; > 1 needs ``beta = 1`` and no warm-up, and a VAE).
+        dequantize: train on grey levels spread over their bins, a fresh ``(k + u) / 256`` for every batch
+            (:func:`vae_lib.data.dequantize`): for continuous (Gaussian) decoders; not with ``binarize``.
+        on_epoch: called as ``on_epoch(model, row)`` after every epoch (e.g. to save a snapshot).
 
     Returns:
         a :class:`History`. The model is left in eval mode on ``device``.
@@ -139,26 +186,32 @@ def fit(
     Raises:
         TrainingDivergedError: the loss became NaN or infinite (the message names epoch and step).
     """
+    # every check before the first step: nothing fails after an epoch of training
+    model = _check_model(model)
     beta = _check_beta(beta)
-    if not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be an integer >= 1; got {epochs!r}")
-    if lr <= 0:
-        raise ValueError(f"lr must be > 0; got {lr}")
-    if schedule not in ("constant", "cosine"):
-        raise ValueError(f"schedule must be 'constant' or 'cosine'; got {schedule!r}")
+    epochs = validate.count(epochs, "epochs")
+    batch_size = validate.count(batch_size, "batch_size")
+    lr = validate.number(lr, "lr", minimum=0.0, strict_min=True)
+    validate.choice(schedule, "schedule", ("constant", "cosine"))
     if binarize not in (None, "dynamic"):
         raise ValueError(f"binarize must be None or 'dynamic' (binarize test images with load_mnist); got {binarize!r}")
-    needs_labels = hasattr(model, "n_classes")
-    if needs_labels and labels is None:
-        raise ValueError("a ConditionalVAE needs labels=... (and test_labels=... with test_images)")
-    if not isinstance(images, torch.Tensor) or images.dim() != 4 or tuple(images.shape[1:]) != (1, 28, 28):
-        shape = list(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
-        raise ValueError(f"images must be a tensor of shape [N, 1, 28, 28]; got {shape}")
+    kl_warmup_epochs = validate.number(kl_warmup_epochs, "kl_warmup_epochs", minimum=0.0)
+    iwae_k = validate.count(iwae_k, "iwae_k")
+    if dequantize and binarize is not None:
+        raise ValueError("dequantize=True makes continuous pixels and binarize makes binary ones: choose one")
+    if iwae_k > 1 and (beta != 1.0 or kl_warmup_epochs > 0 or not model.is_variational):
+        raise ValueError("iwae_k > 1 trains a VAE on the importance-weighted bound, which has no beta: use it with "
+                         "beta=1, kl_warmup_epochs=0 and a VAE")
+    images, labels = model.check_inputs(images, labels)
+    if test_images is not None:
+        test_images, test_labels = model.check_inputs(test_images, test_labels)
+    elif test_labels is not None:
+        raise ValueError("test_labels were given without test_images")
 
     dev = resolve_device(device)
     model.to(dev)
-    x_all = images.to(dev)
-    y_all = labels.to(dev) if (needs_labels and labels is not None) else None
+    x_all = torch.round(images * 255.0).to(dev) if dequantize else images.to(dev)   # grey levels k
+    y_all = labels.to(dev) if labels is not None else None
     gen_order = torch.Generator(device=dev).manual_seed(seed)
     gen_binary = torch.Generator(device=dev).manual_seed(seed + 1)
     gen_eps = torch.Generator(device=dev).manual_seed(seed + 2)
@@ -182,18 +235,17 @@ def fit(
             for i, batch in enumerate(batches(*tensors, batch_size=batch_size, generator=gen_order), start=1):
                 x = batch[0]
                 y = batch[1] if y_all is not None else None
-                if binarize == "dynamic":
-                    x = binarize_images(x, "dynamic", generator=gen_binary)
-                b = beta if kl_warmup_epochs <= 0 else beta * min(1.0, step / (kl_warmup_epochs * steps_per_epoch))
-                obj, rec, kl = _terms(model, x, y, b, gen_eps)
-                loss = -obj.mean()
-                if not torch.isfinite(loss):
+                if binarize == "dynamic":  # binarize_images(x, "dynamic"), without re-checking every batch
+                    x = torch.bernoulli(x, generator=gen_binary)
+                elif dequantize:           # data.dequantize(x): (k + u) / 256, a fresh u for every batch
+                    x = (x + torch.rand(x.shape, generator=gen_binary, device=dev)) / 256.0
+                b = kl_weight(step, beta=beta, warmup_steps=round(kl_warmup_epochs * steps_per_epoch))
+                try:
+                    obj, rec, kl = train_step(model, opt, x, y, beta=b, generator=gen_eps, iwae_k=iwae_k)
+                except TrainingDivergedError as exc:
                     raise TrainingDivergedError(
-                        f"the loss became {loss.item()} at epoch {epoch}, step {i} of {steps_per_epoch}; "
-                        f"lower lr (now {lr}), check that pixels lie in [0, 1], or clip gradients")
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
+                        f"{exc} at epoch {epoch}, step {i} of {steps_per_epoch}; lower lr (now {lr}), check that "
+                        "pixels lie in [0, 1], or clip gradients") from None
                 if sched is not None:
                     sched.step()
                 step += 1
@@ -202,7 +254,7 @@ def fit(
                 bar.update(1)
             n = x_all.shape[0]
             train = (sums / n).tolist()
-            ae = isinstance(model, Autoencoder)
+            ae = not model.is_variational
             row: dict[str, Any] = {
                 "epoch": epoch,
                 "train_elbo": math.nan if ae else train[1],
@@ -217,6 +269,9 @@ def fit(
                 row.update(test_elbo=math.nan, test_rec=math.nan, test_kl=math.nan)
             row["seconds"] = time.perf_counter() - t0
             history.append(row)
+            if on_epoch is not None:
+                on_epoch(model, row)
+                model.train()
             shown = row["test_elbo"] if not math.isnan(row["test_elbo"]) else row["train_elbo"]
             bar.set_postfix_str(f"epoch {epoch}: " + (f"rec {train[2]:.1f}" if ae else f"ELBO {shown:.1f}")
                                 + " nats")

@@ -8,7 +8,7 @@ screenshots, not widget state). It measures slider-to-pixels latency: from the b
 ``keydown`` event to the moment the new PNG is decoded and a frame has been painted, and
 prints the median. Screenshots go to ``tests/browser/screenshots/`` (git-ignored).
 
-The server loads ``vae_lib.jupyter_nodelay`` (as ``make`` sets up for ``make lab``), which
+The server loads ``vae_tools.jupyter_nodelay`` (as ``make`` sets up for ``make lab``), which
 turns Nagle's algorithm off on kernel websockets; a slider that only echoes its value into a
 label is measured the same way, as the floor that JupyterLab itself sets.
 
@@ -168,10 +168,10 @@ def running_lab(root: Path, notebooks: dict[str, dict], env_extra: dict[str, str
         (root / sub).mkdir(exist_ok=True)
         env[var] = str(root / sub)
     env["JUPYTERLAB_SETTINGS_DIR"] = str(settings)
-    # what `make` installs into .venv/etc/jupyter: the vae_lib.jupyter_nodelay server extension
+    # what `make` installs into .venv/etc/jupyter: the vae_tools.jupyter_nodelay server extension
     conf_d = root / "config" / "jupyter_server_config.d"
     conf_d.mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO / "jupyter-config" / "jupyter_server_config.d" / "vae_lib.json", conf_d)
+    shutil.copy(REPO / "jupyter-config" / "jupyter_server_config.d" / "vae_tools.json", conf_d)
     env["JUPYTER_PLATFORM_DIRS"] = "1"
     env["MPLBACKEND"] = "Agg"
     env.update(env_extra or {})

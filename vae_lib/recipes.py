@@ -1,0 +1,128 @@
+"""How every pretrained model is trained: one :class:`Recipe` per model, in one table.
+
+This table is the single source of a zoo model's settings: :func:`vae_lib.zoo.build` trains from it,
+writes it (as :meth:`Recipe.as_dict`) into the checkpoint's metadata and into the manifest entry, and
+the notebooks read it from :data:`RECIPES` when they train a model from scratch. The beta grids are
+the recipes whose ``group`` is ``"beta-2d"`` or ``"beta-10d"``; their betas are :data:`BETAS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+__all__ = ["BETAS", "RECIPES", "Recipe"]
+
+#: the beta grid of the ``vae-2d-beta-*`` and ``vae-10d-beta-*`` models (0 = reconstruction only)
+BETAS: tuple[float, ...] = (0.0, 0.1, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How one zoo model is trained: everything :func:`vae_lib.zoo.build` needs, nothing else.
+
+    ``model_class`` is a key of :data:`vae_lib.checkpoints.CLASSES`; ``config`` its constructor
+    arguments (initial weights: ``torch.manual_seed(seed)`` before the constructor). ``trainer``:
+    ``"fit"`` (:func:`vae_lib.train.fit`: Adam(``lr``), ``batch_size``, ``epochs``, learning-rate
+    ``schedule``, objective ``E_q[log p(x|z)] - beta * KL`` with KL warm-up over ``kl_warmup_epochs``)
+    or ``"classifier"`` (:func:`vae_lib.classifier.train_classifier`). ``pixels``: ``"binary"`` (dynamic
+    binarization in training, the test set binarized once), ``"dequantized"`` (grey levels spread over their
+    bins, fresh in training, once for the test set) or ``"grey"`` (grey values). ``iwae_k``:
+    estimate -log p(x) with this many importance samples (None: skip). ``group``: the set a model
+    belongs to (``"beta-2d"``, ``"beta-10d"``: the beta grids).
+    """
+
+    name: str
+    model_class: str
+    config: dict[str, Any]
+    purpose: str
+    dataset: str = "mnist"
+    trainer: str = "fit"
+    pixels: str = "binary"
+    beta: float = 1.0
+    epochs: int = 12
+    batch_size: int = 128
+    lr: float = 1e-3
+    schedule: str = "cosine"
+    kl_warmup_epochs: float = 0.0
+    seed: int = 0
+    iwae_k: int | None = None
+    group: str = ""
+    notes: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def conditional(self) -> bool:
+        """True for a model that needs the labels (ConditionalVAE)."""
+        return self.model_class == "ConditionalVAE"
+
+    def as_dict(self, **overrides: Any) -> dict[str, Any]:
+        """The recipe as plain data (for the manifest and the checkpoint), with build-time overrides."""
+        return asdict(replace(self, **overrides))
+
+
+_SMALL = [256, 128]   # 2-D / 10-D explorers: ~0.47 M parameters, ~0.9 MB in float16
+_LIKELIHOODS = [
+    ("bernoulli", {}, "binary cross-entropy on grey pixels: not a likelihood of grey images"),
+    ("gauss-s1", {"likelihood": "gaussian", "decoder_std": 1.0}, "Gaussian decoder, fixed s = 1: squared error, beta = 1"),
+    ("gauss-s0.1", {"likelihood": "gaussian", "decoder_std": 0.1}, "Gaussian decoder, fixed s = 0.1"),
+    ("gauss-learned", {"likelihood": "gaussian", "decoder_std": "learned"}, "Gaussian decoder, one learned s"),
+    ("gauss-pixel", {"likelihood": "gaussian", "decoder_std": "learned-pixel"}, "Gaussian decoder, a learned s per pixel"),
+]
+_BETA0 = "beta = 0: reconstruction only, with a stochastic encoder"
+
+
+def _table() -> list[Recipe]:
+    return [
+        Recipe("ae-2d", "Autoencoder", {"latent_dim": 2, "hidden": _SMALL},
+               "AE vs VAE, holes in the latent space", epochs=12,
+               notes="an Autoencoder has no ELBO: rec is log p(x | z = encoder(x)); elbo and kl are null"),
+        Recipe("vae-2d", "VAE", {"latent_dim": 2, "hidden": [512, 256]},
+               "latent sliders, manifold, interpolation", epochs=25, iwae_k=1000),
+        *(Recipe(f"vae-2d-beta-{b:g}", "VAE", {"latent_dim": 2, "hidden": _SMALL},
+                 "the beta slider: latent scatter, samples, reconstructions", beta=b, epochs=8, group="beta-2d",
+                 notes=_BETA0 if b == 0 else "")
+          for b in BETAS),
+        *(Recipe(f"vae-10d-beta-{b:g}", "VAE", {"latent_dim": 10, "hidden": _SMALL},
+                 "rate-distortion curve, active units, posterior collapse", beta=b, epochs=8, group="beta-10d",
+                 notes=_BETA0 if b == 0 else "")
+          for b in BETAS),
+        Recipe("cvae-2d", "ConditionalVAE", {"latent_dim": 2, "hidden": _SMALL, "n_classes": 10},
+               "conditional generation (label -> encoder and decoder)", epochs=8),
+        Recipe("fashion-vae-2d", "VAE", {"latent_dim": 2, "hidden": _SMALL},
+               "a second dataset in the explorers", dataset="fashion", epochs=8),
+        Recipe("digit-classifier", "DigitClassifier", {"hidden": 256, "n_classes": 10},
+               "judges decoded images: completeness, read-back of a requested digit", trainer="classifier",
+               pixels="grey", epochs=3, schedule="constant", extra={"mixup": 0.5, "noise": 0.05},
+               notes="784-256-10 MLP on grey MNIST; a fraction of every batch is mixup blends (soft targets) and "
+                     "uniform noise (uniform target), so that it hesitates on blends and smudges"),
+        # notebook 10: real-valued pixels (Fashion-MNIST, dequantized); one architecture, five likelihoods
+        *(Recipe(f"fashion-{tag}-16d", "VAE", {"latent_dim": 16, "hidden": [512, 256], **lik},
+                 purpose, dataset="fashion", pixels="dequantized", epochs=30, iwae_k=1000, group="fashion-likelihoods")
+          for tag, lik, purpose in _LIKELIHOODS),
+        # notebook 11: closing the prior's holes, on the budget of vae-2d (512-256, 25 epochs)
+        Recipe("vamp-2d", "VAE", {"latent_dim": 2, "hidden": [512, 256], "prior": "vamp", "prior_components": 500},
+               "a learned prior: the VampPrior (mixture of the encoder's posteriors at 500 pseudo-images)", epochs=25,
+               iwae_k=1000, group="holes-2d"),
+        Recipe("mog-2d", "VAE", {"latent_dim": 2, "hidden": [512, 256], "prior": "mog", "prior_components": 100},
+               "a learned prior: a mixture of 100 Gaussians in latent space", epochs=25, iwae_k=1000, group="holes-2d"),
+        Recipe("aae-2d", "AdversarialAutoencoder", {"latent_dim": 2, "hidden": [512, 256], "disc_hidden": [256, 256]},
+               "the adversarial autoencoder: a discriminator matches the aggregate posterior to N(0, I)", epochs=25,
+               group="holes-2d"),
+        Recipe("iwae-2d", "VAE", {"latent_dim": 2, "hidden": [512, 256]},
+               "trained on the importance-weighted bound L_5 instead of the ELBO", epochs=25, iwae_k=1000,
+               group="holes-2d", extra={"iwae_k_train": 5}),
+        Recipe("vae-20d", "VAE", {"latent_dim": 20, "hidden": [512, 256]},
+               "quality, importance-weighted log-likelihood, samples", epochs=100, iwae_k=1000,
+               notes="784-512-256-20, SiLU, Adam 1e-3 with cosine decay, 100 epochs"),
+        Recipe("vae-vamp-40d", "VAE", {"latent_dim": 40, "hidden": [512, 256], "prior": "vamp",
+                                       "prior_components": 500},
+               "the best model of the series: a learned prior (VampPrior) closes the prior's holes", epochs=400,
+               kl_warmup_epochs=10, iwae_k=1000, extra={"nll_images": 10_000},
+               notes="784-512-256-40 MLP, VampPrior with 500 pseudo-images started at training images, Adam 1e-3 "
+                     "with cosine decay, KL warm-up over 10 epochs; -log p(x) on all 10,000 test images"),
+    ]
+
+
+#: name -> :class:`Recipe`, in build order (the small models the notebooks need first, the long ones last)
+RECIPES: dict[str, Recipe] = {r.name: r for r in _table()}

@@ -1,0 +1,55 @@
+r"""Live explorers for JupyterLab (ipywidgets 8): sliders that respond while they move.
+
+Five explorers, one per module, each one object with ``.display()`` (or just leave it last in a cell):
+
+* :class:`LatentExplorer` (:mod:`.latent`) -- one slider per latent dimension of any vae_lib model
+  (VAE, Autoencoder, conditional VAE); the decoded image follows the sliders, and for a 2-D model a
+  scatter of test codes shows where z is.
+* :class:`BetaExplorer` (:mod:`.beta`) -- a beta slider over a grid of beta-VAEs
+  (:func:`vae_lib.zoo.beta_grid` by default): latent scatter, reconstructions, prior samples and the
+  rate--distortion curve.
+* :class:`InterpolationExplorer` (:mod:`.interpolation`) -- two test digits, an alpha slider, the decoded
+  path :math:`z_\alpha = (1-\alpha) z_1 + \alpha z_2` for several models side by side.
+* :class:`KLExplorer` (:mod:`.kl`) -- two 1-D densities q and p, KL(q||p) and KL(p||q) in closed form and
+  by Monte Carlo; a mixture target shows mode-seeking against mass-covering.
+* :class:`ELBOGapExplorer` (:mod:`.elbo_gap`) -- a toy model with an exact posterior
+  (:class:`vae_lib.toy.NonlinearToy1D`): log p(x) = ELBO + KL(q || p(z|x)) at every q.
+
+:mod:`.base` holds what they share (display, events, sliders, model and data resolution; every
+size in one :class:`~.render.Style`), :mod:`.render` the pictures.
+
+**Fast and honest.** A slider event does only what changed: one decoder forward under
+``torch.inference_mode()`` on a single thread and a PNG encode (PIL, nearest-neighbour
+upscale). Pictures that are static per model (scatters, curves) are drawn once with
+matplotlib into a palette PNG and sent to the browser once; the marker of the current z
+(or beta) is a small image laid over it, moved by changing its CSS margin (a few bytes).
+The toy explorers blit their changing lines onto a background drawn once.
+``benchmarks/widget_latency.py`` measures the update paths against a bare decode + PNG.
+Wrong arguments (a non-model, NaN or inf, counts below 1, an index outside the test set) raise
+before anything is drawn.
+
+Images follow :mod:`vae_lib.plots`: pixel probability 1 (ink) is black, 0 is white; a model's
+picture is its pixel means ``model.decode_mean(z)``.
+"""
+
+from __future__ import annotations
+
+from .base import Explorer
+from .beta import BetaExplorer
+from .elbo_gap import ELBOGapExplorer
+from .interpolation import InterpolationExplorer
+from .kl import KLExplorer
+from .latent import LatentExplorer
+from .render import SCALE, Style, render_png
+
+__all__ = [
+    "SCALE",
+    "BetaExplorer",
+    "ELBOGapExplorer",
+    "Explorer",
+    "InterpolationExplorer",
+    "KLExplorer",
+    "LatentExplorer",
+    "Style",
+    "render_png",
+]

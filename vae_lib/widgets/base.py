@@ -1,0 +1,171 @@
+"""What every explorer shares: display, closing, event plumbing, sliders, model and data resolution.
+
+An explorer builds its controls with :meth:`Explorer.slider` (clamped, checked, one width),
+subscribes them with :meth:`Explorer.watch` (each event runs the explorer's update path unless
+the explorer is inside :meth:`Explorer.holding`, where several controls change with one update
+at the end), and puts its root container in ``.widget``. Models come through :func:`resolve_model`
+(a model or a zoo name; anything else is a ``TypeError`` here, once) and test images through
+:func:`resolve_dataset`. What kind of model it is is asked of the model itself
+(``is_variational``, ``is_conditional``, ``n_classes``: :mod:`vae_lib.models`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+import ipywidgets as W
+import torch
+
+from .. import validate
+from ..models import LatentModel
+from .render import Style
+
+__all__ = ["Explorer", "clamp", "finite", "model_dataset", "resolve_dataset", "resolve_model"]
+
+
+def clamp(v: float, lo: float, hi: float) -> float:
+    """``v`` clamped to [lo, hi]; +-inf go to the nearest end, NaN to 0 (or lo when 0 is outside).
+
+    For values that arrive while the explorer runs (:meth:`LatentExplorer.set_z`, a fit); a
+    constructor argument goes through :func:`finite` first.
+    """
+    v = float(v)
+    if math.isnan(v):
+        v = 0.0 if lo <= 0.0 <= hi else lo
+    return min(max(v, lo), hi)
+
+
+def finite(value: Any, name: str, lo: float, hi: float) -> float:
+    """A constructor's slider value: a finite number (clamped later into [lo, hi]); NaN or inf is an error."""
+    try:
+        return validate.number(value, name)
+    except ValueError:
+        raise ValueError(f"{name} must be a finite number in [{lo:g}, {hi:g}] (finite values outside are "
+                         f"clamped into it); got {value}") from None
+
+
+def resolve_model(model: Any, who: str = "model") -> LatentModel:
+    """A vae_lib model (Autoencoder, VAE, ConditionalVAE), or a zoo name loaded with ``vae_lib.zoo.load``."""
+    if isinstance(model, str):
+        from .. import zoo
+
+        model = zoo.load(model)
+    if not isinstance(model, LatentModel):
+        raise TypeError(f"{who}: expected a vae_lib model (Autoencoder, VAE or ConditionalVAE); got "
+                        f"{type(model).__name__}. Build one from vae_lib.models or load one with "
+                        "vae_lib.zoo.load(name).")
+    return model
+
+
+def model_dataset(model: Any) -> str:
+    """The dataset a model was trained on: its recipe's (``zoo_info["recipe"]``, else the checkpoint's
+    ``metadata["recipe"]``), else ``"mnist"``."""
+    from ..data import DATASETS
+
+    for src in (getattr(model, "zoo_info", None), getattr(model, "metadata", None)):
+        recipe = src.get("recipe") if isinstance(src, dict) else None
+        ds = recipe.get("dataset") if isinstance(recipe, dict) else None
+        if ds in DATASETS:
+            return ds
+    return "mnist"
+
+
+def resolve_dataset(dataset: Any, model: LatentModel | None = None) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """``(images, labels)`` of test images, or None when a named dataset is not on disk (offline, no copy).
+
+    ``dataset``: ``"mnist"``, ``"fashion"``, an ``(images, labels)`` pair (checked: images
+    ``[N, 1, 28, 28]`` in [0, 1], one label per image, below the conditional model's ``n_classes``,
+    else below 10), images alone (all labelled 0), or ``None`` (``model``'s dataset, else MNIST).
+    """
+    from ..data import DATASETS, DatasetNotFoundError, load_mnist
+
+    if dataset is None:
+        dataset = model_dataset(model) if model is not None else "mnist"
+    if isinstance(dataset, str):
+        validate.choice(dataset, "dataset", tuple(DATASETS))
+        try:
+            return load_mnist("test", dataset=dataset, download=False)
+        except DatasetNotFoundError:
+            return None
+    if isinstance(dataset, torch.Tensor):
+        images = validate.images(dataset, name="dataset images")
+        return images, torch.zeros(images.shape[0], dtype=torch.int64)
+    if isinstance(dataset, Sequence) and len(dataset) == 2:
+        images = validate.images(dataset[0], name="dataset images (the first of the (images, labels) pair)")
+        n_classes = model.n_classes if model is not None and model.is_conditional else 10
+        return images, validate.labels(dataset[1], images.shape[0], n_classes, name="dataset labels")
+    raise TypeError("dataset must be 'mnist', 'fashion', an (images, labels) pair or None; "
+                    f"got {type(dataset).__name__}")
+
+
+class Explorer:
+    """The shared plumbing of the explorers; ``.widget`` is the root ipywidgets container.
+
+    ``style`` holds every size (image scale, slider widths, font sizes, marker radius): a
+    presentation mode replaces this one object.
+    """
+
+    style: ClassVar[Style] = Style()
+    widget: W.Widget
+    _hold: bool = False
+
+    def update(self) -> None:
+        """Redraw what the controls' current values show."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ events
+    @contextmanager
+    def holding(self) -> Iterator[None]:
+        """Change several controls at once: their events do nothing inside; call :meth:`update` after."""
+        self._hold = True
+        try:
+            yield
+        finally:
+            self._hold = False
+
+    def watch(self, *controls: W.ValueWidget, then: Callable[[], None] | None = None) -> None:
+        """Run ``then`` (default :meth:`update`) when a control's value changes, unless holding."""
+        action = then if then is not None else self.update
+
+        def on_change(change: dict) -> None:
+            if not self._hold:
+                action()
+
+        for c in controls:
+            c.observe(on_change, names="value")
+
+    # ------------------------------------------------------------------ controls
+    def slider(self, description: str, value: float, lo: float, hi: float, *, step: float = 0.01,
+               wide: bool = False, name: str | None = None) -> W.FloatSlider:
+        """A ``FloatSlider`` on [lo, hi] that updates while it moves, starting at ``value`` clamped into
+        range (``name``: the argument it came from, for the error when ``value`` is NaN or inf)."""
+        v = clamp(finite(value, name or description, lo, hi), lo, hi)
+        width = self.style.wide_slider_width if wide else self.style.slider_width
+        return W.FloatSlider(value=v, min=lo, max=hi, step=step, description=description, continuous_update=True,
+                             readout_format=".2f", layout=W.Layout(width=f"{width}px"))
+
+    def control_layout(self) -> W.Layout:
+        """The layout of a dropdown or a number box."""
+        return W.Layout(width=f"{self.style.control_width}px")
+
+    # ------------------------------------------------------------------ display
+    def display(self) -> None:
+        """Show the explorer in the notebook output."""
+        from IPython.display import display
+
+        display(self.widget)
+
+    def _ipython_display_(self) -> None:
+        self.display()
+
+    def close(self) -> None:
+        """Close every widget of the explorer (frees the front-end views); other widgets stay open."""
+        def close(w: W.Widget) -> None:
+            for child in getattr(w, "children", ()):
+                close(child)
+            w.close()
+
+        close(self.widget)

@@ -1,0 +1,132 @@
+r"""ELBOGapExplorer: log p(x) = ELBO(q) + KL(q || p(z|x)) at every q, on a toy model with an exact posterior."""
+
+from __future__ import annotations
+
+import ipywidgets as W
+from scipy.stats import norm
+
+from .. import validate
+from ..toy import NonlinearToy1D
+from .base import Explorer, clamp
+from .render import BlitFigure, image_widget, new_figure
+
+__all__ = ["ELBOGapExplorer"]
+
+
+class ELBOGapExplorer(Explorer):
+    r"""Move a Gaussian q(z) and watch log p(x) = ELBO(q) + KL(q || p(z|x)) hold at every position.
+
+    On :class:`vae_lib.toy.NonlinearToy1D` (default: p(z) = N(0, 1),
+    p(x|z) = N(x; z^2 + z/2, 0.5^2)) log p(x) and the (two-bump) posterior p(z|x) are exact
+    on a fine grid:
+
+    .. math:: \log p(x) = \underbrace{\mathbb{E}_q[\log p(x, z) - \log q(z)]}_{\mathrm{ELBO}(q)}
+              + \underbrace{\mathbb{E}_q[\log q(z) - \log p(z\mid x)]}_{\mathrm{KL}(q\,\|\,p(z\mid x))\ \ge 0}
+
+    Left: p(z|x) and q. Right, a waterfall: the bar of log p(x), the bar of the ELBO, and the KL
+    stacked on the ELBO's end, which always reaches log p(x) (dashed line). The button runs
+    gradient ascent on the ELBO (:meth:`NonlinearToy1D.fit_q`) and moves the sliders there.
+
+    Args:
+        toy: the model (default ``NonlinearToy1D()``).
+        x, mu, sigma: the starting observation and q = N(mu, sigma^2): finite numbers, clamped into the
+            sliders' ranges (x in :attr:`X_RANGE`; mu and sigma where the toy's grid is accurate,
+            ``|mu| <= toy.MU_MAX``, ``toy.SIGMA_MIN <= sigma <= toy.SIGMA_MAX``).
+
+    Attributes:
+        sliders: ``{"x", "mu", "sigma"}`` -> ``FloatSlider``; ``fit_button``; ``text``: the numbers.
+        image: the plot; ``values``: ``{"log_px", "elbo", "kl", "gap"}`` at the current q.
+    """
+
+    X_RANGE = (-1.0, 6.0)
+
+    def __init__(self, toy: NonlinearToy1D | None = None, *, x: float = 1.5, mu: float = 0.0,
+                 sigma: float = 1.0) -> None:
+        if toy is not None and not isinstance(toy, NonlinearToy1D):
+            raise TypeError(f"toy must be a vae_lib.toy.NonlinearToy1D; got {type(toy).__name__}")
+        self.toy = T = toy if toy is not None else NonlinearToy1D()
+        mu_range, sigma_range = (-T.MU_MAX, T.MU_MAX), (T.SIGMA_MIN, T.SIGMA_MAX)
+        self.sliders = {"x": self.slider("x", x, *self.X_RANGE),
+                        "mu": self.slider("μ of q", mu, *mu_range, name="mu"),
+                        "sigma": self.slider("σ of q", sigma, *sigma_range, name="sigma")}
+        self.fit_button = W.Button(description="fit q (max ELBO)")
+        self.fit_button.on_click(lambda _: self.fit())
+        self.text = W.HTML()
+        self.values: dict[str, float] = {}
+        st = self.style
+        self._zs = T.z[::4].numpy()           # plot on every 4th grid point (3001 points)
+        fig, (ax, bx) = new_figure((7.0, 2.8), dpi=st.dpi, ncols=2, gridspec_kw={"width_ratios": [2.0, 1.3]})
+        ax.set_xlim(-3.5, 3.5)
+        ax.set_xlabel("z")
+        ax.set_ylabel("density")
+        (self._lpost,) = ax.plot(self._zs, self._zs * 0, color="tab:orange", lw=2, label="p(z|x) exact")
+        (self._lq,) = ax.plot(self._zs, self._zs * 0, color="tab:blue", lw=2, label="q(z)")
+        ax.legend(loc="upper left", fontsize=st.font_label)
+        bx.set_xticks([0, 1, 2], ["log p(x)", "ELBO", "+ KL"], fontsize=st.font_label)
+        bx.set_xlim(-0.6, 2.6)
+        self._lpx_line = bx.axhline(0, color="0.2", lw=1, ls="--")
+        bx.set_ylabel("nats")
+        bx.axhline(0, color="0.5", lw=0.8)
+        self._b_lpx = bx.bar([0], [0], color="0.35", width=0.6)[0]
+        self._b_elbo = bx.bar([1], [0], color="tab:blue", width=0.6, label="ELBO")[0]
+        self._b_kl = bx.bar([2], [0], color="tab:red", width=0.6, label="KL(q‖p(z|x))")[0]
+        (self._elbo_level,) = bx.plot([1.3, 1.7], [0, 0], color="0.3", lw=1, ls=":")
+        bx.legend(loc="lower right", fontsize=st.font_small)
+        fig.tight_layout(pad=0.4)
+        self._ax, self._bx = ax, bx
+        self._fig = BlitFigure(fig, [self._lpost, self._lq, self._b_lpx, self._b_elbo, self._b_kl, self._elbo_level])
+        self._x_drawn: float | None = None
+        self.image = image_widget()
+        self.watch(*self.sliders.values())
+        self.update()
+        s = self.sliders
+        self.widget = W.HBox([W.VBox([s["x"], s["mu"], s["sigma"], self.fit_button, self.text]), self.image])
+
+    def _new_x(self, x: float) -> None:
+        """x moved: recompute the exact posterior and rescale the axes (a full redraw, rare)."""
+        T = self.toy
+        post = T.log_posterior(x).exp()[::4].numpy()
+        self._lpost.set_ydata(post)
+        lpx = T.log_marginal(x)
+        self._ax.set_ylim(0, max(2.0, float(post.max()) * 1.15))
+        self._bx.set_ylim(min(lpx, 0) - 8.0, max(lpx, 0) + 1.0)  # ELBOs far below are clipped (value in the text)
+        self._lpx_line.set_ydata([lpx, lpx])
+        self._x_drawn = x
+        self._fig.refresh()
+
+    def update(self) -> None:
+        """Exact log p(x), ELBO and KL at the sliders' q; redraw q and the bars (blitted)."""
+        x, mu, sigma = (float(self.sliders[k].value) for k in ("x", "mu", "sigma"))
+        if self._x_drawn != x:
+            self._new_x(x)
+        v = self.toy.elbo_terms(x, mu, sigma)
+        self.values = v
+        self._lq.set_ydata(norm.pdf(self._zs, mu, sigma))
+        lo = self._bx.get_ylim()[0]
+        self._b_lpx.set_height(v["log_px"])
+        e = max(v["elbo"], lo)  # clip at the axis bottom; the text shows the real value
+        self._b_elbo.set_height(e)
+        self._b_kl.set_y(e)
+        self._b_kl.set_height(v["log_px"] - e)
+        self._elbo_level.set_ydata([e, e])
+        self.image.value = self._fig.render()
+        self.text.value = (
+            "<table style='font-family:monospace'>"
+            f"<tr><td>log p(x)</td><td>{v['log_px']:.4f}</td></tr>"
+            f"<tr><td>ELBO</td><td>{v['elbo']:.4f}</td></tr>"
+            f"<tr><td>KL(q‖p(z|x))</td><td>{v['kl']:.4f}</td></tr>"
+            f"<tr><td>log p(x) − ELBO − KL</td><td>{v['gap']:.1e}</td></tr></table><small>nats</small>")
+
+    def fit(self, steps: int = 150, lr: float = 0.05) -> dict[str, float]:
+        """Gradient ascent on the exact ELBO from the current q; moves the sliders to the optimum (clamped)."""
+        steps = validate.count(steps, "steps")
+        lr = validate.number(lr, "lr", minimum=0.0, strict_min=True)
+        x = float(self.sliders["x"].value)
+        out = self.toy.fit_q(x, float(self.sliders["mu"].value), float(self.sliders["sigma"].value),
+                             steps=steps, lr=lr)
+        mu, sigma = self.sliders["mu"], self.sliders["sigma"]
+        with self.holding():
+            mu.value = clamp(out["mu"], mu.min, mu.max)
+            sigma.value = clamp(out["sigma"], sigma.min, sigma.max)
+        self.update()
+        return self.values

@@ -1,0 +1,195 @@
+r"""KLExplorer: two 1-D densities q and p, and KL(q||p), KL(p||q) exactly and by Monte Carlo."""
+
+from __future__ import annotations
+
+import math
+
+import ipywidgets as W
+import numpy as np
+import torch
+from scipy.integrate import trapezoid
+from scipy.stats import norm
+from torch.distributions import Normal, kl_divergence
+
+from .. import validate
+from .base import Explorer, clamp
+from .render import BlitFigure, image_widget, new_figure
+
+__all__ = ["KLExplorer"]
+
+
+def _normal(mu: float, sigma: float) -> Normal:
+    return Normal(torch.tensor(mu, dtype=torch.float64), torch.tensor(sigma, dtype=torch.float64),
+                  validate_args=False)
+
+
+class KLExplorer(Explorer):
+    r"""Two 1-D densities and the two KL divergences between them.
+
+    Mode ``"gaussian"``: q = N(mu_q, sigma_q^2), p = N(mu_p, sigma_p^2), and
+
+    .. math:: \mathrm{KL}(q\,\|\,p) = \log\frac{\sigma_p}{\sigma_q} + \frac{\sigma_q^2 + (\mu_q-\mu_p)^2}{2\sigma_p^2} - \frac12
+
+    in closed form (``torch.distributions.kl_divergence`` of two ``Normal``) and by Monte Carlo,
+    :math:`\frac1n\sum_i \log q(z_i) - \log p(z_i)` with :math:`z_i \sim q` (the same
+    ``n_mc`` standard-normal draws reused at every position, so the estimate moves smoothly);
+    likewise KL(p || q). Mode ``"mixture"``: p is the two-component mixture
+    ``w N(mu_p - d, sigma_p^2) + (1 - w) N(mu_p + d, sigma_p^2)``; there is no closed form, so the
+    exact value comes from quadrature on a grid (the trapezoidal rule on 4,801 points of [-12, 12],
+    :func:`scipy.integrate.trapezoid`). The buttons fit q by minimising KL(q || p)
+    (mode-seeking: q settles on one bump) or KL(p || q) (mass-covering: q matches p's mean and
+    variance and spreads over both).
+
+    Args:
+        mode: ``"gaussian"`` or ``"mixture"``.
+        mu_q, sigma_q, mu_p, sigma_p, separation, weight: starting values (finite; clamped into the
+            sliders' ranges :attr:`MU_RANGE`, :attr:`SIGMA_RANGE`, :attr:`SEPARATION_RANGE`, :attr:`WEIGHT_RANGE`).
+        n_mc: Monte Carlo samples (an integer >= 1); seed: their seed.
+
+    Attributes:
+        sliders: ``{"mu_q", "sigma_q", "mu_p", "sigma_p", "separation", "weight"}`` -> ``FloatSlider``.
+        mode: ``ToggleButtons`` (``"gaussian"`` / ``"mixture"``); ``image``: the density plot.
+        values: the current numbers (``kl_qp``, ``kl_pq`` exact, ``kl_qp_mc``, ``kl_pq_mc``, and the grid
+            values ``kl_qp_grid``, ``kl_pq_grid``).
+        fit_qp, fit_pq: the two fit buttons; ``text``: the table of numbers.
+    """
+
+    SIGMA_RANGE = (0.2, 3.0)
+    MU_RANGE = (-4.0, 4.0)
+    SEPARATION_RANGE = (0.0, 4.0)
+    WEIGHT_RANGE = (0.05, 0.95)
+
+    def __init__(self, *, mode: str = "gaussian", mu_q: float = 0.0, sigma_q: float = 1.0, mu_p: float = 1.0,
+                 sigma_p: float = 0.8, separation: float = 2.5, weight: float = 0.5, n_mc: int = 2000,
+                 seed: int = 0) -> None:
+        validate.choice(mode, "mode", ("gaussian", "mixture"))
+        n_mc = validate.count(n_mc, "n_mc (Monte Carlo samples)")
+        rng = np.random.default_rng(validate.count(seed, "seed", minimum=0))
+        sl = self.slider
+        self.sliders = {
+            "mu_q": sl("μ_q", mu_q, *self.MU_RANGE, name="mu_q"),
+            "sigma_q": sl("σ_q", sigma_q, *self.SIGMA_RANGE, name="sigma_q"),
+            "mu_p": sl("μ_p", mu_p, *self.MU_RANGE, name="mu_p"),
+            "sigma_p": sl("σ_p", sigma_p, *self.SIGMA_RANGE, name="sigma_p"),
+            "separation": sl("separation", separation, *self.SEPARATION_RANGE),
+            "weight": sl("weight", weight, *self.WEIGHT_RANGE),
+        }
+        self._grid = np.linspace(-12, 12, 4801)
+        self._eps = rng.standard_normal(n_mc)
+        self._u = rng.random(n_mc)
+        self.mode = W.ToggleButtons(options=[("two Gaussians", "gaussian"), ("mixture target", "mixture")],
+                                    value=mode)
+        self.fit_qp = W.Button(description="fit q: min KL(q‖p)", tooltip="mode-seeking")
+        self.fit_pq = W.Button(description="fit q: min KL(p‖q)", tooltip="mass-covering")
+        self.fit_qp.on_click(lambda _: self.fit("qp"))
+        self.fit_pq.on_click(lambda _: self.fit("pq"))
+        self.text = W.HTML()
+        self.values: dict[str, float] = {}
+        fig, ax = new_figure((5.2, 2.8), dpi=self.style.dpi)
+        ax.set_xlim(-8, 8)
+        ax.set_xlabel("z")
+        ax.set_ylabel("density")
+        (self._lq,) = ax.plot(self._grid, self._grid * 0, color="tab:blue", lw=2, label="q")
+        (self._lp,) = ax.plot(self._grid, self._grid * 0, color="tab:orange", lw=2, label="p")
+        ax.legend(loc="upper right", fontsize=self.style.font_normal)
+        fig.tight_layout(pad=0.4)
+        self._ax, self._ytop = ax, 1.0
+        ax.set_ylim(0, self._ytop)
+        self._fig = BlitFigure(fig, [self._lq, self._lp])
+        self.image = image_widget()
+        self.watch(*self.sliders.values(), self.mode)
+        self.update()
+        s = self.sliders
+        self.widget = W.VBox([self.mode, W.HBox([
+            W.VBox([s["mu_q"], s["sigma_q"], s["mu_p"], s["sigma_p"], s["separation"], s["weight"],
+                    W.HBox([self.fit_qp, self.fit_pq])]),
+            W.VBox([self.image, self.text])])])
+
+    def _params(self) -> dict[str, float]:
+        return {k: float(s.value) for k, s in self.sliders.items()}
+
+    def _log_p(self, z: np.ndarray, v: dict[str, float]) -> np.ndarray:
+        if self.mode.value == "gaussian":
+            return norm.logpdf(z, v["mu_p"], v["sigma_p"])
+        w, d = v["weight"], v["separation"]
+        return np.logaddexp(math.log(w) + norm.logpdf(z, v["mu_p"] - d, v["sigma_p"]),
+                            math.log(1 - w) + norm.logpdf(z, v["mu_p"] + d, v["sigma_p"]))
+
+    def _sample_p(self, v: dict[str, float]) -> np.ndarray:
+        if self.mode.value == "gaussian":
+            return v["mu_p"] + v["sigma_p"] * self._eps
+        shift = np.where(self._u < v["weight"], -v["separation"], v["separation"])
+        return v["mu_p"] + shift + v["sigma_p"] * self._eps
+
+    def _kls(self, v: dict[str, float]) -> tuple[dict[str, float], np.ndarray, np.ndarray]:
+        """The KLs, and q and p on the grid. log q and log p are evaluated once each, on the grid and
+        both sample sets together."""
+        g, n, m = self._grid, self._grid.size, self._eps.size
+        pts = np.concatenate([g, v["mu_q"] + v["sigma_q"] * self._eps, self._sample_p(v)])
+        lq_all, lp_all = norm.logpdf(pts, v["mu_q"], v["sigma_q"]), self._log_p(pts, v)
+        lq, lp = lq_all[:n], lp_all[:n]
+        q, p = np.exp(lq), np.exp(lp)
+        out = {"kl_qp_grid": float(trapezoid(q * (lq - lp), g)), "kl_pq_grid": float(trapezoid(p * (lp - lq), g)),
+               "kl_qp_mc": float((lq_all[n:n + m] - lp_all[n:n + m]).mean()),   # z ~ q
+               "kl_pq_mc": float((lp_all[n + m:] - lq_all[n + m:]).mean())}     # z ~ p
+        if self.mode.value == "gaussian":
+            nq, np_ = _normal(v["mu_q"], v["sigma_q"]), _normal(v["mu_p"], v["sigma_p"])
+            out["kl_qp"], out["kl_pq"] = float(kl_divergence(nq, np_)), float(kl_divergence(np_, nq))
+        else:
+            out["kl_qp"], out["kl_pq"] = out["kl_qp_grid"], out["kl_pq_grid"]
+        return out, q, p
+
+    def update(self) -> None:
+        """Recompute both KLs and redraw the two curves (blitted onto the static axes)."""
+        v = self._params()
+        mix = self.mode.value == "mixture"
+        self.sliders["separation"].disabled = self.sliders["weight"].disabled = not mix
+        r, q, p = self._kls(v)
+        top = next(t for t in (0.6, 1.2, 2.1) if max(q.max(), p.max()) * 1.05 <= t or t == 2.1)
+        if top != self._ytop:  # rescale only when the curves outgrow / shrink past a level
+            self._ytop = top
+            self._ax.set_ylim(0, top)
+            self._fig.refresh()
+        self._lq.set_ydata(q)
+        self._lp.set_ydata(p)
+        self.values = r
+        self.image.value = self._fig.render()
+        exact = "closed form" if not mix else "quadrature (no closed form for a mixture)"
+        self.text.value = (
+            "<table style='font-family:monospace'>"
+            f"<tr><td></td><td>{exact}</td><td>Monte Carlo (n={self._eps.size})</td></tr>"
+            f"<tr><td>KL(q‖p)</td><td>{r['kl_qp']:.4f}</td><td>{r['kl_qp_mc']:.4f}</td></tr>"
+            f"<tr><td>KL(p‖q)</td><td>{r['kl_pq']:.4f}</td><td>{r['kl_pq_mc']:.4f}</td></tr></table>"
+            "<small>nats; KL is not symmetric</small>")
+
+    def fit(self, direction: str) -> tuple[float, float]:
+        """Set q to the Gaussian minimising ``"qp"``: KL(q||p) or ``"pq"``: KL(p||q); returns (mu_q, sigma_q).
+
+        KL(p||q) is minimised by moment matching (q gets p's mean and variance, by quadrature);
+        KL(q||p) by a numerical search (Nelder--Mead) on the grid, started from the current q.
+        The result is clamped into the sliders' ranges.
+        """
+        if direction not in ("qp", "pq"):
+            raise ValueError(f"direction must be 'qp' (KL(q||p)) or 'pq' (KL(p||q)); got {direction!r}")
+        v = self._params()
+        g = self._grid
+        lp = self._log_p(g, v)
+        if direction == "pq":
+            p = np.exp(lp)
+            mu = float(trapezoid(p * g, g))
+            sigma = math.sqrt(float(trapezoid(p * (g - mu) ** 2, g)))
+        else:
+            from scipy.optimize import minimize
+
+            def kl_qp(th: np.ndarray) -> float:
+                lq = norm.logpdf(g, th[0], math.exp(th[1]))
+                return float(trapezoid(np.exp(lq) * (lq - lp), g))
+
+            res = minimize(kl_qp, np.array([v["mu_q"], math.log(v["sigma_q"])]), method="Nelder-Mead",
+                           options={"xatol": 1e-4, "fatol": 1e-8})
+            mu, sigma = float(res.x[0]), math.exp(float(res.x[1]))
+        with self.holding():
+            self.sliders["mu_q"].value = clamp(mu, *self.MU_RANGE)
+            self.sliders["sigma_q"].value = clamp(sigma, *self.SIGMA_RANGE)
+        self.update()
+        return float(self.sliders["mu_q"].value), float(self.sliders["sigma_q"].value)
