@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test test-fast install bench pretrained zoo-report present slides html diagrams lint lock clean-venv
+.PHONY: lab test test-fast install bench pretrained zoo-report present slides html vendor diagrams lint lock clean-venv
 
 # The tested versions of every package are pinned in constraints.txt (pyproject.toml holds ranges).
 $(STAMP): pyproject.toml constraints.txt
@@ -25,18 +25,62 @@ LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
 lab: $(STAMP)
 	cd notebooks && ../$(VENV)/bin/jupyter lab $(LAB_FLAGS) 00_start_here.ipynb
 
-# Lecture mode: every explorer in a code-free app (Voila) at http://127.0.0.1:8866
+# Lecture mode: every explorer in a code-free app (Voila) at http://127.0.0.1:8866, drawn for a projector;
+# its kernel websockets send without Nagle's delay (vae_tools.jupyter_nodelay; Voila loads no server extensions)
 PORT ?= 8866
 present: $(STAMP)
-	$(VENV)/bin/voila --no-browser --Voila.ip=127.0.0.1 --port=$(PORT) lecture/app.ipynb
+	$(VENV)/bin/voila --no-browser --Voila.ip=127.0.0.1 --Voila.kernel_websocket_connection_class=vae_tools.jupyter_nodelay.NoDelayWebsocketConnection --port=$(PORT) lecture/app.ipynb
 
-# Static slide decks (reveal.js) of every notebook, from their slide metadata, into _build/slides/
-slides: $(STAMP)
-	$(VENV)/bin/jupyter nbconvert --to slides --output-dir _build/slides notebooks/*.ipynb
+# Offline pages: the decks and the HTML copies load reveal.js, MathJax, require.js, jQuery, the widget
+# renderer (@jupyter-widgets/html-manager) and the anywidget front end from a folder vendor/ next to them,
+# by relative URLs, so that the output folder works with no network (file://, a USB stick). The npm packages
+# are pinned in lecture/vendor/package-lock.json and installed by `make vendor` (npm ci; node_modules is
+# git-ignored); anywidget's front end is the AMD bundle its Python package ships; lecture/vendor/offline.js
+# configures MathJax 3 and tells requirejs where anywidget is; lecture/vendor/slides.html.j2 is nbconvert's
+# reveal.js template without its mermaid import (from a CDN). The themes' web fonts are dropped (fallback fonts).
+NPM          ?= npm
+VENDOR       := lecture/vendor
+NODE_MODULES := $(VENDOR)/node_modules
+VENDOR_STAMP := $(NODE_MODULES)/.installed
+NOTEBOOKS    ?= notebooks/*.ipynb
+SLIDES_DIR   ?= _build/slides
+HTML_DIR     ?= _build/html
+OFFLINE_URLS := --HTMLExporter.require_js_url=vendor/require.js --HTMLExporter.jquery_url=vendor/jquery.min.js \
+                --HTMLExporter.mathjax_url=vendor/offline.js --HTMLExporter.widget_renderer_url=vendor/html-manager/embed-amd.js
 
-# A static reading copy: HTML with the saved widget state embedded (widgets show their last state)
-html: $(STAMP)
-	$(VENV)/bin/jupyter nbconvert --to html --output-dir _build/html notebooks/*.ipynb
+$(VENDOR_STAMP): $(VENDOR)/package.json $(VENDOR)/package-lock.json
+	@command -v $(NPM) >/dev/null || { echo "npm not found: install Node.js 20 (it fetches reveal.js, MathJax and the widget renderer once)"; exit 1; }
+	cd $(VENDOR) && $(NPM) ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+vendor: $(VENDOR_STAMP)
+
+# $(call copy_vendor,DIR): what the pages in DIR load, into DIR/vendor/
+define copy_vendor
+	rm -rf $(1)/vendor
+	mkdir -p $(1)/vendor/html-manager
+	cp $(VENDOR)/offline.js $(NODE_MODULES)/requirejs/require.js $(NODE_MODULES)/jquery/dist/jquery.min.js $(1)/vendor/
+	cd $(NODE_MODULES)/@jupyter-widgets/html-manager/dist && cp embed-amd.js *.woff2 *.woff *.ttf *.eot *.svg $(abspath $(1))/vendor/html-manager/
+	cp -R $(NODE_MODULES)/mathjax/es5 $(1)/vendor/mathjax
+	cp "$$($(PY) -c 'import anywidget, pathlib; print(pathlib.Path(anywidget.__file__).parent / "nbextension" / "index.js")')" $(1)/vendor/anywidget.js
+endef
+
+# Static slide decks (reveal.js) of every notebook, from their slide metadata, into _build/slides/ (offline)
+slides: $(STAMP) $(VENDOR_STAMP)
+	$(VENV)/bin/jupyter nbconvert --to slides --template-file $(VENDOR)/slides.html.j2 --output-dir $(SLIDES_DIR) \
+		$(OFFLINE_URLS) --SlidesExporter.reveal_url_prefix=vendor/reveal.js $(NOTEBOOKS)
+	$(call copy_vendor,$(SLIDES_DIR))
+	mkdir -p $(SLIDES_DIR)/vendor/reveal.js/plugin
+	cp -R $(NODE_MODULES)/reveal.js/dist $(SLIDES_DIR)/vendor/reveal.js/
+	cp -R $(NODE_MODULES)/reveal.js/plugin/notes $(SLIDES_DIR)/vendor/reveal.js/plugin/
+	sed -i.orig '/@import url(https:/d' $(SLIDES_DIR)/vendor/reveal.js/dist/theme/*.css  # web fonts: use the fallbacks
+	rm -f $(SLIDES_DIR)/vendor/reveal.js/dist/theme/*.orig
+
+# A static reading copy: HTML with the saved widget state embedded (widgets show their last state; in-page
+# explorers keep working: their sliders still move the image), into _build/html/ (offline)
+html: $(STAMP) $(VENDOR_STAMP)
+	$(VENV)/bin/jupyter nbconvert --to html --output-dir $(HTML_DIR) $(OFFLINE_URLS) $(NOTEBOOKS)
+	$(call copy_vendor,$(HTML_DIR))
 
 test: $(STAMP)
 	$(PY) -m pytest --nbval-lax --nbval-current-env tests notebooks

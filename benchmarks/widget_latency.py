@@ -17,7 +17,7 @@ architecture, not on the weights) and the script says so.
 Targets on the 2-core CPU: latent explorer median <= 5 ms and p95 <= 15 ms; beta explorer
 median <= 25 ms.
 
-    python benchmarks/widget_latency.py [--n 200] [--threads N]
+    python benchmarks/widget_latency.py [--n 200] [--threads N] [--size notebook|large]
 """
 
 from __future__ import annotations
@@ -75,18 +75,21 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=200, help="slider moves per explorer")
     ap.add_argument("--threads", type=int, default=None, help="torch.set_num_threads before measuring")
+    ap.add_argument("--size", choices=["notebook", "large"], default="notebook",
+                    help="the explorers' size (large: the lecture app's, for a projector)")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     rng = random.Random(0)
-    print(f"# widget latency, {args.n} slider moves per explorer; torch {torch.__version__}, "
+    print(f"# widget latency, {args.n} slider moves per explorer, size={args.size}; torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads, {platform.processor() or platform.machine()}")
 
     rows: list[tuple[str, float, float, str]] = []
 
     # --- latent explorer vs the bare baseline, interleaved ---------------------------------
     vae2, src = zoo_or("vae-2d", lambda: VAE(2, hidden=(512, 256)))
-    ex = widgets.LatentExplorer(vae2)
+    size = args.size
+    ex = widgets.LatentExplorer(vae2, size=size)
     base_t, lat_t = [], []
     for i in range(args.n):
         k = i % len(ex.sliders)
@@ -104,7 +107,7 @@ def main() -> None:
 
     # --- latent explorer, many dimensions ---------------------------------------------------
     vae20, src20 = zoo_or("vae-20d", lambda: VAE(20, hidden=(1024, 512)))
-    ex20 = widgets.LatentExplorer(vae20)
+    ex20 = widgets.LatentExplorer(vae20, size=size)
     ts = []
     for i in range(args.n):
         k = i % len(ex20.sliders)
@@ -115,13 +118,13 @@ def main() -> None:
     # --- beta explorer -----------------------------------------------------------------------
     try:
         t0 = time.perf_counter()
-        bex = widgets.BetaExplorer(latent_dim=2)  # zoo.beta_grid(2)
+        bex = widgets.BetaExplorer(latent_dim=2, size=size)  # zoo.beta_grid(2)
         bsrc = f"zoo: {len(bex.betas)} models vae-2d-beta-*"
     except Exception as exc:  # noqa: BLE001 - zoo grid not built: stand-ins
         torch.manual_seed(0)
         grid = {b: VAE(2, hidden=(256, 128)).eval() for b in (0, 0.1, 0.5, 1, 2, 4, 8, 16)}
         t0 = time.perf_counter()
-        bex = widgets.BetaExplorer(grid)
+        bex = widgets.BetaExplorer(grid, size=size)
         bsrc = f"untrained stand-ins, 8 betas ({type(exc).__name__}: {str(exc)[:60]})"
     build = time.perf_counter() - t0
     ts = []
@@ -129,7 +132,7 @@ def main() -> None:
         b = rng.choice([x for x in bex.betas if x != bex.beta_slider.value])
         ts.append(move(bex.beta_slider, b))
     rows.append(("BetaExplorer", *stats(ts), f"{bsrc}; panels precomputed at build ({build:.1f} s)"))
-    bcold = widgets.BetaExplorer(dict(bex.models), precompute=False,
+    bcold = widgets.BetaExplorer(dict(bex.models), precompute=False, size=size,
                                  metrics={b: bex.rd[b] for b in bex.betas})
     ts = []
     for b in bcold.betas:
@@ -139,26 +142,26 @@ def main() -> None:
 
     # --- interpolation -------------------------------------------------------------------------
     ae, asrc = zoo_or("ae-2d", lambda: Autoencoder(2, hidden=(256, 128)))
-    iex = widgets.InterpolationExplorer({"ae-2d": ae, "vae-2d": vae2})
+    iex = widgets.InterpolationExplorer({"ae-2d": ae, "vae-2d": vae2}, size=size)
     ts = [move(iex.alpha_slider, round(rng.uniform(0, 1), 2) or 0.01) for _ in range(args.n)]
     rows.append(("InterpolationExplorer (2 models)", *stats(ts), f"{asrc}, {src}"))
 
     # --- toy explorers ---------------------------------------------------------------------------
-    kex = widgets.KLExplorer()
+    kex = widgets.KLExplorer(size=size)
     names = ["mu_q", "sigma_q", "mu_p", "sigma_p"]
     ts = []
     for i in range(args.n):
         s = kex.sliders[names[i % 4]]
         v = round(rng.uniform(s.min, s.max), 2)
         ts.append(move(s, v))
-    rows.append(("KLExplorer (gaussian)", *stats(ts), "closed form + MC (n=2000) + blitted curves"))
-    gex = widgets.ELBOGapExplorer()
+    rows.append(("KLExplorer (gaussian)", *stats(ts), "closed form + MC (n=2000) + the curves as SVG"))
+    gex = widgets.ELBOGapExplorer(size=size)
     ts = []
     for i in range(args.n):
         s = gex.sliders["mu" if i % 2 else "sigma"]
         v = round(rng.uniform(s.min, s.max), 2)
         ts.append(move(s, v))
-    rows.append(("ELBOGapExplorer", *stats(ts), "exact grid ELBO/KL (12,001 points) + blitted plot"))
+    rows.append(("ELBOGapExplorer", *stats(ts), "exact grid ELBO/KL (12,001 points) + curves and bars as SVG"))
 
     print("\n| explorer | median ms | p95 ms | x baseline | target | models |\n|---|---:|---:|---:|---|---|")
     for name, med, p95, note in rows:

@@ -4,15 +4,10 @@ into data/ (or $VAE_LIB_DATA). Without it, data tests are skipped locally and fa
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 import torch
-from _servers import stop_process_group
 
 from vae_lib.data import DatasetNotFoundError, load_mnist
 
@@ -57,32 +52,13 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def voila_app(tmp_path_factory):
-    """`make present`'s Voilà command on 127.0.0.1 and a free port, private Jupyter dirs; always stopped.
+    """`make present`'s Voilà command (vae_tools.browser.VOILA_ARGS) on 127.0.0.1 and a free port, private
+    Jupyter dirs; always stopped. Yields the app's URL once the server accepts connections."""
+    from vae_tools.browser import running_voila
 
-    Yields the app's URL once the server accepts connections.
-    """
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    tmp = tmp_path_factory.mktemp("voila")
-    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"), "JUPYTER_CONFIG_DIR": str(tmp / "config"),
-           "JUPYTER_DATA_DIR": str(tmp / "data"), "JUPYTER_PATH": str(Path(sys.prefix) / "share" / "jupyter")}
     root = Path(__file__).resolve().parent.parent
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "voila"), "--no-browser", "--Voila.ip=127.0.0.1",
-                             f"--port={port}", "lecture/app.ipynb"], cwd=root, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if proc.poll() is not None:
-                    pytest.fail(f"voila exited with {proc.returncode}: {proc.stdout.read()[-2000:]}")
-                if time.monotonic() > deadline:
-                    pytest.fail("voila did not accept connections within 60 s")
-                time.sleep(0.3)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        stop_process_group(proc, timeout=15)  # the server and the kernels it started
+        with running_voila(root / "lecture" / "app.ipynb", tmp_path_factory.mktemp("voila"), cwd=root) as v:
+            yield v["url"]
+    except RuntimeError as exc:  # did not start: say why
+        pytest.fail(str(exc))

@@ -249,23 +249,24 @@ def test_fit_checks_everything_before_the_first_step(monkeypatch):
     assert steps == [], "fit trained before it found the bad input"
 
 
-def test_a_zoo_build_into_a_read_only_folder_fails_before_training(tmp_path, monkeypatch):
-    import vae_lib.zoo as zmod
-
-    if os.geteuid() == 0:
-        monkeypatch.setattr(zmod, "_check_writable", lambda root: (_ for _ in ()).throw(
-            checkpoints.CheckpointError(root, "the zoo folder cannot be written (PermissionError)")))
-    folder = tmp_path / "ro"
-    folder.mkdir()
-    folder.chmod(stat.S_IRUSR | stat.S_IXUSR)
-    trained = []
-    monkeypatch.setattr(zmod, "_train", lambda *a, **k: trained.append(1))
-    try:
-        with pytest.raises(checkpoints.CheckpointError, match="cannot be written"):
-            zoo.build(["ae-2d"], out_dir=folder, progress=False, log=lambda s: None)
-    finally:
-        folder.chmod(stat.S_IRWXU)
-    assert trained == []
+def test_a_zoo_build_into_a_folder_it_cannot_write_fails_before_training(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    lines: list[str] = []
+    for out in (blocker / "zoo", blocker):        # a folder that cannot be made; a path that is a file
+        with pytest.raises(checkpoints.CheckpointError, match="cannot be written.*--out"):
+            zoo.build(["ae-2d"], out_dir=out, progress=False, log=lines.append)
+    assert lines == [], "training started before the output folder was checked"
+    if os.geteuid() != 0:                         # permissions bind everyone but root
+        folder = tmp_path / "ro"
+        folder.mkdir()
+        folder.chmod(stat.S_IRUSR | stat.S_IXUSR)
+        try:
+            with pytest.raises(checkpoints.CheckpointError, match="cannot be written"):
+                zoo.build(["ae-2d"], out_dir=folder, progress=False, log=lines.append)
+        finally:
+            folder.chmod(stat.S_IRWXU)
+        assert lines == []
 
 
 # ---------------------------------------------------------------- damaged zoo manifests

@@ -39,3 +39,28 @@ def test_config_enables_the_extension():
     from vae_tools import jupyter_nodelay
 
     assert jupyter_nodelay._jupyter_server_extension_points() == [{"module": "vae_tools.jupyter_nodelay"}]
+
+
+def test_voila_connection_class_sets_nodelay_then_connects(monkeypatch):
+    channels = pytest.importorskip("jupyter_server.services.kernels.connection.channels")
+    from vae_tools.jupyter_nodelay import NoDelayWebsocketConnection
+
+    calls = []
+    monkeypatch.setattr(channels.ZMQChannelsWebsocketConnection, "connect", lambda self: calls.append("connect"))
+    conn = NoDelayWebsocketConnection.__new__(NoDelayWebsocketConnection)  # no kernel needed for this check
+    handler = SimpleNamespace(set_nodelay=lambda v: calls.append(("nodelay", v)))
+    monkeypatch.setattr(NoDelayWebsocketConnection, "websocket_handler", handler, raising=False)
+    monkeypatch.setattr(NoDelayWebsocketConnection, "log", logging.getLogger("test"), raising=False)
+    conn.connect()
+    assert calls == [("nodelay", True), "connect"]
+    assert issubclass(NoDelayWebsocketConnection, channels.ZMQChannelsWebsocketConnection)
+
+
+def test_make_present_runs_voila_with_the_nodelay_connection():
+    from vae_tools.browser import VOILA_ARGS
+
+    present = (ROOT / "Makefile").read_text().split("\npresent:", 1)[1].split("\n\n", 1)[0]
+    assert "$(VENV)/bin/voila" in present and "lecture/app.ipynb" in present
+    for arg in VOILA_ARGS:  # the tests and benchmarks start Voilà with exactly what `make present` passes
+        assert arg in present, arg
+    assert any("NoDelayWebsocketConnection" in a for a in VOILA_ARGS)

@@ -176,7 +176,7 @@ def _toy(orthogonal: bool, seed: int = 0) -> tuple[LinearGaussian, torch.Tensor]
     W = torch.randn(D, K, generator=g, dtype=torch.float64)
     if orthogonal:
         W = torch.linalg.qr(W).Q * torch.tensor([2.0, 0.7], dtype=torch.float64)
-    model = LinearGaussian(W, torch.randn(D, generator=g, dtype=torch.float64), sigma=0.5)
+    model = LinearGaussian(W, torch.randn(D, generator=g, dtype=torch.float64), s=0.5)
     z = torch.randn(64, K, generator=g, dtype=torch.float64)
     x = z @ model.W.detach().T + model.b.detach() + 0.5 * torch.randn(64, D, generator=g, dtype=torch.float64)
     return model, x

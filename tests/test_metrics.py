@@ -48,7 +48,7 @@ def test_latent_activity_is_the_population_variance_of_the_means():
 
 def _one_dead_dimension(model, K: int):
     """Make latent dimension 0 constant (dead) and dimensions 1..K-1 strongly input-dependent."""
-    
+
     last = [m for m in model.encoder.modules() if isinstance(m, nn.Linear)][-1]  # rows 0..K-1: mu (or z)
     with torch.no_grad():
         last.weight[0].zero_()
@@ -110,3 +110,38 @@ def test_hole_fraction_counts_samples_far_from_every_training_code():
     assert hole_fraction(torch.cat([far, train[:300]]), train, test) == 0.5   # a training code is at distance 0
     with pytest.raises(ValueError, match="differ in size"):
         hole_fraction(far, train[:, :1], test)
+
+
+def test_hole_mask_is_the_per_sample_test_of_hole_fraction():
+    from vae_lib.metrics import hole_mask
+
+    g = torch.Generator().manual_seed(0)
+    train, test = torch.randn(2000, 2, generator=g), torch.randn(500, 2, generator=g)
+    samples = torch.cat([torch.randn(1000, 2, generator=g), torch.full((100, 2), 50.0)])
+    mask = hole_mask(samples, train, test)
+    assert mask.dtype == torch.bool and mask.shape == (1100,)
+    assert mask[1000:].all()                                    # the far points are all in holes
+    assert mask.float().mean().item() == pytest.approx(hole_fraction(samples, train, test))
+    with pytest.raises(ValueError, match="differ in size"):
+        hole_mask(samples, train[:, :1], test)
+
+
+def test_log_aggregate_posterior_is_the_log_of_the_mixture_of_encoder_gaussians():
+    import math
+
+    from vae_lib.losses import log_normal_diag
+    from vae_lib.metrics import log_aggregate_posterior
+
+    g = torch.Generator().manual_seed(0)
+    mu, logvar = 2 * torch.randn(30, 3, generator=g), torch.randn(30, 3, generator=g) - 2
+    z = 2 * torch.randn(50, 3, generator=g)
+    brute = torch.logsumexp(log_normal_diag(z[:, None, :], mu[None], logvar[None]), dim=1) - math.log(30)
+    assert torch.allclose(log_aggregate_posterior(z, mu, logvar, chunk_size=7), brute, atol=1e-3)    # float32
+    exact = log_aggregate_posterior(z.double(), mu.double(), logvar.double(), chunk_size=7)
+    assert exact.dtype == torch.float64 and torch.allclose(exact, brute.double(), atol=1e-5)
+    # one component: the Gaussian itself; N copies of it: the same density
+    assert torch.allclose(log_aggregate_posterior(z, mu[:1], logvar[:1]), log_normal_diag(z, mu[0], logvar[0]), atol=1e-4)
+    assert torch.allclose(log_aggregate_posterior(z, mu[:1].repeat(5, 1), logvar[:1].repeat(5, 1)),
+                          log_normal_diag(z, mu[0], logvar[0]), atol=1e-4)
+    with pytest.raises(ValueError, match="mu, logvar"):
+        log_aggregate_posterior(z, mu[:, :2], logvar[:, :2])

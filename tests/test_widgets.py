@@ -571,3 +571,171 @@ def test_public_api():
     for name in ("LatentExplorer", "BetaExplorer", "InterpolationExplorer", "KLExplorer", "ELBOGapExplorer",
                  "render_png", "SCALE"):
         assert name in widgets.__all__ and hasattr(widgets, name)
+
+
+# --------------------------------------------------------------------------- projector size, one message per move
+def _sent(monkeypatch) -> list[tuple[W.Widget, tuple[str, ...]]]:
+    """Record every state update the explorers send to the browser: (widget, the names of the traits sent)."""
+    sent = []
+    orig = W.Widget.send_state
+
+    def send_state(self, key=None):
+        keys = (key,) if isinstance(key, str) else tuple(key or self.keys)
+        sent.append((self, keys))
+        return orig(self, key)
+
+    monkeypatch.setattr(W.Widget, "send_state", send_state)
+    return sent
+
+
+def test_sizes_notebook_and_large():
+    from vae_lib.widgets.render import SIZES, style_css
+
+    assert SIZES["notebook"] == Style() and style_css(SIZES["notebook"]) == ""  # the default stays as it is
+    big = SIZES["large"]
+    assert big.px(10) >= 16 and big.css_font_px >= 20 and 28 * big.image_scale >= 420
+    assert big.scatter_size[1] * big.dpi >= 420 and big.kl_size[1] * big.dpi >= 420 and big.elbo_size[1] * big.dpi >= 420
+    css = style_css(big)
+    assert ".vae-size-large" in css and "font-size: 20px" in css
+    with pytest.raises(ValueError, match="size must be one of"):
+        KLExplorer(size="huge")
+    assert KLExplorer(size=Style(dpi=90)).style.dpi == 90  # a Style of one's own
+
+
+@pytest.mark.parametrize("make", [
+    lambda d: LatentExplorer(_vae(), dataset=d, size="large"),
+    lambda d: BetaExplorer({0.5: _vae(2, 1), 2.0: _vae(2, 2)}, dataset=d, metrics={0.5: (9.0, 150.0), 2.0: (3.0, 160.0)},
+                           n_points=200, size="large"),
+    lambda d: InterpolationExplorer([_ae(), _vae()], dataset=d, size="large"),
+    lambda d: KLExplorer(size="large"),
+    lambda d: ELBOGapExplorer(size="large"),
+], ids=["latent", "beta", "interpolation", "kl", "elbo_gap"])
+def test_large_explorers_have_projector_sizes(data, make):
+    ex = make(data)
+    st = ex.style
+    assert st.name == "large" and "vae-size-large" in ex.widget._dom_classes
+    sheet = ex.widget.children[0]
+    assert isinstance(sheet, W.HTML) and "<style>" in sheet.value and sheet.layout.display == "none"
+    for w in _tree(ex.widget):
+        if isinstance(w, (W.FloatSlider, W.SelectionSlider)):
+            assert w.style.description_width == st.description_width
+    pictures = [w for w in _tree(ex.widget) if isinstance(w, W.Image) and w.format == "png" and len(w.value) > 100]
+
+    def shown(w: W.Image) -> int:  # CSS pixels: the layout's height, else the PNG's own
+        return int(w.layout.height[:-2]) if w.layout.height else _pixels(w.value).shape[0]
+
+    assert max(shown(w) for w in pictures) >= 420  # the main image or figure on screen
+    for w in pictures:  # a picture is shown at its natural size, or enlarged by a whole factor without blur
+        h = _pixels(w.value).shape[0]
+        assert shown(w) == h or ("vae-pixels" in w._dom_classes and shown(w) % h == 0), (shown(w), h)
+    for cls, texts in ex.plot_texts().items():  # every text drawn into a figure: >= 16 px at natural size
+        assert texts and texts[0][1] >= 16, (cls, texts[:3])
+        assert any(cls in w._dom_classes for w in _tree(ex.widget))
+
+
+def test_notebook_explorers_keep_their_sizes(data):
+    ex = LatentExplorer(_vae(), dataset=data)
+    assert ex.style == Style() and _pixels(ex.image.value).shape == (28 * 6, 28 * 6)
+    assert _pixels(ex.scatter.value).shape == (288, 288)  # 3.6 in at 80 dpi, as before
+    assert isinstance(ex.widget.children[0], W.HTML) and "<style>" not in ex.widget.children[0].value
+    assert min(px for _, px in ex.plot_texts()["vae-latent-scatter"]) == pytest.approx(6 * 80 / 72)
+    kl = KLExplorer()
+    assert _pixels(kl.picture.value).shape[:2] == (224, 416)  # 5.2 x 2.8 in at 80 dpi
+
+
+def test_beta_move_sends_one_class_change(data, monkeypatch):
+    grid = {b: _vae(2, seed=i) for i, b in enumerate([0.0, 1.0, 4.0])}
+    ex = BetaExplorer(grid, dataset=data, n_points=200, metrics={0.0: (30.0, 150.0), 1.0: (7.0, 160.0),
+                                                                 4.0: (2.0, 190.0)})
+    assert set(ex.panels) == {0.0, 1.0, 4.0}  # every beta's panels are in the page already
+    assert "vae-show-1" in ex.widget._dom_classes
+    ex.widget.add_class("mine")  # other classes survive the moves
+    sent = _sent(monkeypatch)
+    ex.beta_slider.value = 4.0  # (set from code, the slider itself sends its new value too: not counted)
+    assert [s for s in sent if s[0] is not ex.beta_slider] == [(ex.widget, ("_dom_classes",))]  # one message
+    assert "vae-show-2" in ex.widget._dom_classes and "vae-show-1" not in ex.widget._dom_classes
+    assert "mine" in ex.widget._dom_classes
+    for i, b in enumerate(ex.betas):  # each beta's widgets carry their option class, hidden by the CSS unless shown
+        assert all(f"vae-option-{i}" in w._dom_classes for w in ex.panels[b].values())
+    css = ex.widget.children[0].value
+    assert all(f".vae-beta:not(.vae-show-{i}) .vae-option-{i} {{display: none}}" in css for i in range(3))
+    assert ex.images["samples"] is ex.panels[4.0]["samples"] and ex.info is ex.panels[4.0]["info"]
+
+
+def test_kl_and_elbo_moves_send_only_what_moved(monkeypatch):
+    kl, gap = KLExplorer(), ELBOGapExplorer()
+    sent = _sent(monkeypatch)
+    axes = kl.picture.value
+    kl.sliders["mu_q"].value = 0.4  # (set from code, the slider itself sends its new value too: not counted)
+    assert [w for w, _ in sent if w is not kl.sliders["mu_q"]] == [kl.image]  # one message: curves and numbers
+    assert kl.text is kl.image and kl.picture.value == axes  # the axes stay
+    html = kl.image.value
+    assert html.count("<svg") == 1 and html.count("<polyline") == 2 and f"{kl.values['kl_qp']:.4f}" in html
+    sent.clear()
+    gap.sliders["mu"].value = 0.7
+    assert [w for w, _ in sent if w is not gap.sliders["mu"]] == [gap.image]
+    assert gap.image.value.count("<rect ") >= 3 and gap.image.value.count("<polyline") == 4
+    assert f"{gap.values['elbo']:.4f}" in gap.image.value
+    ids = [v.split('"')[0] for v in (kl.image.value + gap.image.value).split('clipPath id="')[1:]]
+    assert len(ids) == len(set(ids)) == 3  # unique in the page (the lecture app shows both)
+
+
+def test_live_figure_draws_the_artists_where_matplotlib_does():
+    from vae_lib.widgets.render import LiveFigure, new_figure
+
+    fig, ax = new_figure((3, 2), dpi=100)
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 10)
+    (line,) = ax.plot([2, 8], [5, 5], lw=3.6, color="#ff0000")
+    (bar,) = ax.bar([5], [4], width=2)
+    live = LiveFigure(fig, [line, bar])
+    svg = live.render()
+    (x0, y0), (x1, y1) = ax.transData.transform([(2, 5), (8, 5)])
+    h = live.height
+    pts = [int(v) for v in svg.split('points="')[1].split('"')[0].split(",")]
+    assert pts[:2] == [round(x0 * 10), round((h - y0) * 10)] and pts[-2:] == [round(x1 * 10), round((h - y1) * 10)]
+    assert 'stroke="#ff0000"' in svg and 'stroke-width="50.0"' in svg  # 3.6 pt at 100 dpi = 5 px (in tenths)
+    (bx0, by0), (bx1, by1) = ax.transData.transform([(4, 0), (6, 4)])
+    assert f'x="{bx0:.1f}" y="{h - by1:.1f}" width="{bx1 - bx0:.1f}" height="{by1 - by0:.1f}"' in svg
+    assert _pixels(live.picture.value).shape[:2] == (200, 300)  # the static parts: 3 x 2 in at 100 dpi
+    picture = live.picture.value
+    live.update("<b>numbers</b>")
+    first = live.layer.value
+    assert svg in first and first.endswith('<div class="vae-below"><b>numbers</b></div>')
+    line.set_ydata([1, 9])
+    live.update("<b>numbers</b>")
+    assert live.picture.value == picture and live.layer.value != first
+
+
+def test_interpolation_picks_by_digit(data):
+    labels = data[1].tolist()
+    ex = InterpolationExplorer([_vae()], dataset=data, index_a=3, index_b=10)
+    assert ex.digit_a.value == labels[3] and ex.example_a.value == [i for i, c in enumerate(labels)
+                                                                      if c == labels[3]].index(3)
+    threes = [i for i, c in enumerate(labels) if c == 3]
+    ex.digit_a.value = 3
+    ex.example_a.value = 1
+    assert ex.index_a.value == threes[1]  # the second 3 of the test set
+    want = render_png(data[0][[threes[1], 10]], scale=ex.style.thumb_scale, nrow=2)
+    assert ex.endpoints.value == want
+    ex.index_b.value = threes[2]  # setting an index from code moves the pickers
+    assert (ex.digit_b.value, ex.example_b.value) == (3, 2)
+    ex.example_b.value = 10**6  # clamped to the last example of the digit
+    assert ex.index_b.value == threes[-1]
+    assert "digit" in ex.digit_a.description and ex.example_a.description == "example"
+
+
+def test_large_images_are_sent_small_and_enlarged_by_the_browser(data):
+    model = _vae()
+    ex = LatentExplorer(model, dataset=data, size="large")
+    assert ex.scale == 17 and ex.png_scale == 1 and "vae-pixels" in ex.image._dom_classes
+    assert ex.image.layout.width == ex.image.layout.height == "476px"
+    ex.sliders[0].value = 1.0
+    assert ex.image.value == _decoded_png(model, ex.z, scale=1)  # 28 x 28: the browser enlarges it 17 x
+    assert "img.vae-pixels {image-rendering: pixelated}" in ex.widget.children[0].value
+    ip = InterpolationExplorer([model], dataset=data, size="large")
+    name = next(iter(ip.images))
+    assert _pixels(ip.images[name].value).shape == (28, 28) and "vae-pixels" in ip.images[name]._dom_classes
+    assert ip.images[name].value == _decoded_png(model, ip.z[name], scale=1)
+    nb = LatentExplorer(model, dataset=data)  # the notebook size sends the picture at its screen size, as before
+    assert nb.png_scale == nb.scale == 6 and "vae-pixels" not in nb.image._dom_classes

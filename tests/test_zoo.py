@@ -72,7 +72,7 @@ def test_a_model_that_was_not_built_says_how_to_build_it(tmp_path):
 def test_shipped_zoo_is_complete_and_small():
     assert set(SHIPPED) == set(zoo.names()), "the manifest and zoo.RECIPES disagree"
     total = sum(p.stat().st_size for p in ROOT.iterdir() if p.is_file())
-    assert total <= 40e6, f"{ROOT} holds {total / 1e6:.1f} MB; the budget is 40 MB (it ships in the wheel)"
+    assert total <= 60e6, f"{ROOT} holds {total / 1e6:.1f} MB; the budget is 60 MB (every model ships in the wheel)"
 
 
 @pytest.mark.parametrize("name", SHIPPED)

@@ -90,8 +90,8 @@ def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tens
               \mathrm{KL}\big(q_\phi(z\mid x_b)\,\|\,p(z)\big)\Big],\qquad z_b = \mu_b + \sigma_b\odot\varepsilon_b
 
     summed over pixels and latent dimensions, averaged over the batch (``iwae_k > 1``: the importance-weighted
-    bound :math:`\mathcal L_k` in place of the ELBO). Returns the per-example terms ``(objective,
-    log_likelihood, kl)``, detached. Raises :class:`TrainingDivergedError` (and leaves the weights
+    estimate :math:`\mathcal L_k(x)`, whose expectation is the bound, in place of the ELBO). Returns the
+    per-example terms ``(objective, log_likelihood, kl)``, detached. Raises :class:`TrainingDivergedError` (and leaves the weights
     untouched) when the loss is NaN or infinite.
     """
     out = model.terms(x, y, beta=beta, generator=generator, iwae_k=iwae_k)

@@ -17,12 +17,9 @@ here without importing that package, whose import changes rcParams globally), el
 from __future__ import annotations
 
 import argparse
-import functools
-import importlib.util
 from pathlib import Path
 
 import matplotlib
-from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -75,12 +72,12 @@ LABELS = {
     "ko": {
         "encoder": "인코더", "decoder": "디코더", "prior": "사전 분포", "recon": "재구성", "loss": "손실",
         "ae_title": "오토인코더: 이미지마다 코드 하나", "code": "잠재 코드 $z$", "ae_loss": "재구성 손실",
-        "vae_title": "변분 오토인코더: 이미지마다 분포 하나", "sample": "표본 추출",
+        "vae_title": "변분 오토인코더: 이미지마다 분포 하나", "sample": "샘플링",
         "probs": "픽셀\n확률", "target": "목표 $x$",
-        "vae_loss": r"손실 = 재구성 + $\beta\cdot$KL (이미지 하나당 nats)",
-        "reparam_left": "$z$를 직접 표본 추출", "reparam_right": "재매개변수화 트릭",
+        "vae_loss": r"손실 = 재구성 + $\beta\cdot$KL (이미지당 nats)",
+        "reparam_left": "$z$를 직접 샘플링", "reparam_right": "재매개변수화 기법",
         "random_input": "무작위 입력\n(기울기 없음)",
-        "blocked": "표본 추출은\n미분할 수 없다:\n기울기가 $\\phi$에\n닿지 않는다",
+        "blocked": "샘플링은\n미분할 수 없다:\n기울기가 $\\phi$에\n닿지 않는다",
         "forward": "순전파", "gradient": "기울기 (역전파)", "random_node": "확률 노드",
         "det_node": "결정론적 노드", "blocked_short": "기울기 차단",
         "row_logpx": "증거", "row_elbo": "증거 하한 (ELBO)", "gap": "간극",
@@ -89,7 +86,7 @@ LABELS = {
                         r"$\log p_\theta(x)$가 오르거나 간극이 준다",
         "pipeline_title": "MLP VAE의 학습 한 단계: 이미지 B장의 배치",
         "images": "이미지", "bernoulli": "베르누이", "flatten": "펼치기", "each": "각각", "logits": "로짓", "reshape": "모양 바꾸기",
-        "nats": "이미지 하나당 nats, 배치 평균", "target_x": "이미지 $x$에서 평가",
+        "nats": "이미지당 nats, 배치 평균", "target_x": "이미지 $x$에서 평가",
         "pipeline_note": "B: 배치 크기    K: 잠재 차원 수    D = 784 픽셀",
         "gaps_title": r"학습된 VAE의 ELBO와 $\log p_\theta(x)$ 사이의 두 간극",
         "best_q": r"최선의 가우시안 $q^*$:  $\max_{q\in\mathcal{Q}}\ \mathcal{L}(x; q)$", "enc_q": r"인코더:  $\mathcal{L}(x; q_\phi)$",
@@ -377,16 +374,11 @@ DIAGRAMS = {
 
 
 # ------------------------------------------------------------------------------------------------ output
-@functools.cache
 def _korean_font() -> str:
-    """Register NanumGothic (the files koreanize-matplotlib bundles, else the system's) and return its name."""
-    spec = importlib.util.find_spec("koreanize_matplotlib")
-    if spec and spec.origin:
-        for f in sorted((Path(spec.origin).parent / "fonts").glob("NanumGothic*.ttf")):
-            font_manager.fontManager.addfont(str(f))
-    if not any(f.name == "NanumGothic" for f in font_manager.fontManager.ttflist):
-        raise RuntimeError("the Korean diagrams need the NanumGothic font: pip install koreanize-matplotlib")
-    return "NanumGothic"
+    """NanumGothic, registered with matplotlib by :func:`vae_lib.i18n.korean_font` (the one place that does it)."""
+    from vae_lib.i18n import korean_font
+
+    return korean_font()
 
 
 def _rc(lang: str) -> dict:

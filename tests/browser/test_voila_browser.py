@@ -33,14 +33,13 @@ def test_slider_in_the_voila_app_changes_the_image(voila_app):
             before = page.locator(img).screenshot()
             handle = page.locator(".vae-lecture-tab-0 .noUi-handle").first
             handle.focus()
-            times = []
+            changed = []
             for _ in range(6):
                 old = page.eval_on_selector(img, "el => el.src")
                 page.evaluate("() => { window.__t_input = performance.now(); }")
                 handle.press("ArrowRight")
-                r = page.evaluate(WAIT_NEW_PIXELS_JS, [img, old, 5000])
-                times.append(r[0] if isinstance(r, list) else r)
-            assert min(times) >= 0, f"a key press did not change the image: {times}"
+                changed.append(page.evaluate(WAIT_NEW_PIXELS_JS, [img, old, 5000]) >= 0)
+            assert all(changed), f"a key press did not change the image: {changed}"
             after = page.locator(img).screenshot(path=str(SHOTS / "voila_02_after_slider.png"))
             assert after != before, "the rendered image pixels did not change"
 
@@ -54,5 +53,5 @@ def test_slider_in_the_voila_app_changes_the_image(voila_app):
                 page.screenshot(path=str(SHOTS / f"voila_tab_{i}.png"))
         finally:
             browser.close()
-    print(f"\nVoilà app: slider-to-pixels {sorted(times)[len(times) // 2]:.0f} ms median over {len(times)} presses; "
-          f"all {N_TABS} tabs drew their explorer")
+    print(f"\nVoilà app: each of {len(changed)} key presses changed the image; all {N_TABS} tabs drew their explorer "
+          "(how fast: benchmarks/browser_latency.py)")

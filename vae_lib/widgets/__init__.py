@@ -18,13 +18,21 @@ Five explorers, one per module, each one object with ``.display()`` (or just lea
 :mod:`.base` holds what they share (display, events, sliders, model and data resolution; every
 size in one :class:`~.render.Style`), :mod:`.render` the pictures.
 
-**Fast and honest.** A slider event does only what changed: one decoder forward under
-``torch.inference_mode()`` on a single thread and a PNG encode (PIL, nearest-neighbour
-upscale). Pictures that are static per model (scatters, curves) are drawn once with
-matplotlib into a palette PNG and sent to the browser once; the marker of the current z
-(or beta) is a small image laid over it, moved by changing its CSS margin (a few bytes).
-The toy explorers blit their changing lines onto a background drawn once.
-``benchmarks/widget_latency.py`` measures the update paths against a bare decode + PNG.
+**Two sizes.** Every explorer takes ``size="notebook"`` (the default) or ``size="large"``: a projector,
+a 1920 x 1080 screen filled by one explorer (the main picture >= 420 px tall, labels, readouts, captions
+and numbers at 20 px, text in figures >= 16 px). Both are :class:`~.render.Style` objects
+(:data:`~.render.SIZES`); the lecture app (:mod:`vae_lib.lecture`) uses the large one.
+
+**Fast and honest.** A slider event does only what changed, and sends only what changed: one
+decoder forward under ``torch.inference_mode()`` on a single thread and a PNG encode (PIL,
+nearest-neighbour upscale). Pictures that are static per model (scatters, curves) are drawn once
+with matplotlib into a palette PNG and sent to the browser once; the marker of the current z is a
+small image laid over it, moved by changing its CSS margin (a few bytes). The beta explorer sends
+every model's panels once and a move changes one CSS class of its root (which model's panels are
+shown). The toy explorers send their axes once and, per move, only the changing curves and bars as
+a few kB of SVG (:class:`~.render.LiveFigure`). ``benchmarks/widget_latency.py`` measures the update
+paths against a bare decode + PNG, ``benchmarks/browser_latency.py`` key press to pixels painted in
+JupyterLab and in the lecture app.
 Wrong arguments (a non-model, NaN or inf, counts below 1, an index outside the test set) raise
 before anything is drawn.
 
@@ -40,10 +48,11 @@ from .elbo_gap import ELBOGapExplorer
 from .interpolation import InterpolationExplorer
 from .kl import KLExplorer
 from .latent import LatentExplorer
-from .render import SCALE, Style, render_png
+from .render import SCALE, SIZES, Style, render_png
 
 __all__ = [
     "SCALE",
+    "SIZES",
     "BetaExplorer",
     "ELBOGapExplorer",
     "Explorer",

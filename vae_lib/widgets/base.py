@@ -21,7 +21,7 @@ import torch
 
 from .. import validate
 from ..models import LatentModel
-from .render import Style
+from .render import SIZES, Style, style_css
 
 __all__ = ["Explorer", "clamp", "finite", "model_dataset", "resolve_dataset", "resolve_model"]
 
@@ -104,13 +104,46 @@ def resolve_dataset(dataset: Any, model: LatentModel | None = None) -> tuple[tor
 class Explorer:
     """The shared plumbing of the explorers; ``.widget`` is the root ipywidgets container.
 
-    ``style`` holds every size (image scale, slider widths, font sizes, marker radius): a
-    presentation mode replaces this one object.
+    ``style`` holds every size (image scale, figure sizes and dpi, font sizes, slider and description
+    widths, CSS font sizes, marker radius). Every explorer takes ``size="notebook"`` (the default: the
+    class's ``style``) or ``size="large"`` (a projector, :data:`~vae_lib.widgets.render.SIZES`), or a
+    :class:`~vae_lib.widgets.render.Style`; :meth:`use_size` sets ``self.style`` from it.
     """
 
     style: ClassVar[Style] = Style()
     widget: W.Widget
     _hold: bool = False
+
+    def use_size(self, size: str | Style) -> Style:
+        """Set ``self.style`` for ``size``: ``"notebook"`` (the class's ``style``), ``"large"``, or a ``Style``."""
+        if isinstance(size, Style):
+            self.style = size
+        else:
+            validate.choice(size, "size", tuple(SIZES))
+            if size != "notebook":
+                self.style = SIZES[size]
+        return self.style
+
+    def finish(self, root: W.Box, css: str = "") -> W.Box:
+        """Mark ``root`` as this explorer's (CSS classes ``vae-explorer vae-size-<name>``) and give it the
+        CSS of its style plus ``css`` in a hidden ``<style>`` element (nothing is added when there is none)."""
+        root.add_class("vae-explorer")
+        root.add_class(f"vae-size-{self.style.name}")
+        text = style_css(self.style) + css
+        if text:
+            sheet = W.HTML(f"<style>{text}</style>", layout=W.Layout(display="none"))
+            root.children = (sheet, *root.children)
+        return root
+
+    def plot_texts(self) -> dict[str, list[tuple[str, float]]]:
+        """The text of every matplotlib figure the explorer shows, ``{CSS class of its <img>: [(text, px)]}``
+        with each text's font size in screen pixels at the figure's natural size, smallest first
+        (:func:`~vae_lib.widgets.render.draw_recording_text`); ``{}`` for an explorer without figures."""
+        return {}
+
+    def caption_html(self, text: str) -> str:
+        """A small note under a panel: ``<small>`` in the notebook, full size on a projector."""
+        return text if self.style.css_font_px else f"<small>{text}</small>"
 
     def update(self) -> None:
         """Redraw what the controls' current values show."""
@@ -145,11 +178,16 @@ class Explorer:
         v = clamp(finite(value, name or description, lo, hi), lo, hi)
         width = self.style.wide_slider_width if wide else self.style.slider_width
         return W.FloatSlider(value=v, min=lo, max=hi, step=step, description=description, continuous_update=True,
-                             readout_format=".2f", layout=W.Layout(width=f"{width}px"))
+                             readout_format=".2f", layout=W.Layout(width=f"{width}px"), **self.description_style())
 
-    def control_layout(self) -> W.Layout:
-        """The layout of a dropdown or a number box."""
-        return W.Layout(width=f"{self.style.control_width}px")
+    def description_style(self) -> dict[str, Any]:
+        """``style=`` of a control with a description: its width from the style (nothing by default)."""
+        w = self.style.description_width
+        return {"style": {"description_width": w}} if w else {}
+
+    def control_layout(self, width: int | None = None) -> W.Layout:
+        """The layout of a dropdown or a number box (``width``: pixels, default ``style.control_width``)."""
+        return W.Layout(width=f"{width or self.style.control_width}px")
 
     # ------------------------------------------------------------------ display
     def display(self) -> None:

@@ -31,6 +31,9 @@ class BetaExplorer(Explorer):
     samples from the prior (the same z for every beta), and the rate (KL) and distortion
     (-reconstruction term) of the current model on the rate--distortion curve of the grid.
 
+    Every model's panels are sent to the browser once (hidden images, one set per beta); a slider
+    move only changes which set is shown: one CSS class of the root (``vae-show-<i>``, a few bytes).
+
     Args:
         models: ``{beta: model or zoo name}`` of unconditional VAEs with one latent size; ``None``:
             the zoo's grid, ``vae_lib.zoo.beta_grid(latent_dim)`` (the built ``vae-{latent_dim}d-beta-*``).
@@ -44,12 +47,16 @@ class BetaExplorer(Explorer):
             class); ``n_samples``: prior samples (integers >= 1).
         precompute: draw every model's panels now (about 0.3 s per model; then every move is
             instant); ``False``: each model's panels are drawn on its first visit and cached.
-        scale: screen pixels per image pixel of the panels (default ``style.thumb_scale``, 2).
+        scale: screen pixels per image pixel of the panels (default ``style.thumb_scale``: 2, or 3 at
+            ``size="large"``).
+        size: ``"notebook"`` (default) or ``"large"`` (a projector: :data:`~vae_lib.widgets.render.SIZES`).
 
     Attributes:
         beta_slider: a ``SelectionSlider`` over the grid's betas (equal steps: log-like spacing).
         images: ``{"scatter", "reconstructions", "samples", "rate_distortion"}`` -> ``ipywidgets.Image``
-            (the rate--distortion curve is static: ``rd_marker``, a ring laid over it, moves).
+            shown for the current beta (the rate--distortion curve is static: ``rd_marker``, the ring laid
+            over it at the current model's point, is the current beta's); ``panels``: ``{beta: {name: widget}}``
+            of every beta drawn so far (``scatter``, ``reconstructions``, ``samples``, ``info``, ``rd_marker``).
         betas: the sorted betas; ``models``: ``{beta: model}``; ``model``: the current model.
         rd: ``{beta: (rate, distortion)}`` in nats per example.
         z_samples: the fixed prior draws ``[n_samples, K]`` decoded by every model (``samples`` panel:
@@ -57,10 +64,15 @@ class BetaExplorer(Explorer):
         info: the ``HTML`` line with the current beta's numbers.
     """
 
+    #: the classes of each panel's image, for pages that look for them (tests, benchmarks)
+    PANEL_CLASSES = {"scatter": "vae-beta-scatter", "reconstructions": "vae-beta-reconstructions",
+                     "samples": "vae-beta-samples", "info": "vae-beta-info"}
+
     def __init__(self, models: Mapping[float, Any] | None = None, *, latent_dim: int = 2, dataset: Any = None,
                  metrics: Mapping[float, tuple[float, float]] | None = None, n_points: int = 3000,
                  n_eval: int = 1000, n_digits: int = 8, n_samples: int = 8, precompute: bool = True,
-                 scale: int | None = None) -> None:
+                 scale: int | None = None, size: Any = "notebook") -> None:
+        self.use_size(size)
         n_points, n_eval = validate.count(n_points, "n_points"), validate.count(n_eval, "n_eval")
         n_digits, n_samples = validate.count(n_digits, "n_digits"), validate.count(n_samples, "n_samples")
         self.scale = validate.count(scale if scale is not None else self.style.thumb_scale, "scale")
@@ -82,27 +94,40 @@ class BetaExplorer(Explorer):
         self.z_samples = torch.randn(n_samples, self.latent_dim, generator=torch.Generator().manual_seed(0))
         self.rd = self._rate_distortion(metrics, n_eval)
         self._cache: dict[float, dict[str, Any]] = {}
+        self.panels: dict[float, dict[str, W.Widget]] = {}
+        st = self.style
         self.beta_slider = W.SelectionSlider(options=[(_fmt_beta(b), b) for b in self.betas],
                                              value=1.0 if 1.0 in self.models else self.betas[len(self.betas) // 2],
                                              description="beta", continuous_update=True,
-                                             layout=W.Layout(width=f"{self.style.wide_slider_width}px"))
-        self._rd = Overlay(self._draw_rd(), self.style.marker_radius)
-        self.images = {k: image_widget() for k in ("scatter", "reconstructions", "samples")}
-        self.images["rate_distortion"], self.rd_marker = self._rd.picture, self._rd.marker
-        self.info = W.HTML()
+                                             layout=W.Layout(width=f"{st.wide_slider_width}px"),
+                                             **self.description_style())
+        self._rd = Overlay(self._draw_rd(), st.marker_radius)
+        self._rd.marker.layout.visibility = "hidden"  # each beta has its own ring (self.panels[b]["rd_marker"])
+        self._rd.picture.add_class("vae-beta-rate-distortion")
+        # one row (or column) per kind of panel; each beta's widgets are appended once, then shown by class
+        gap = f"{st.gap_px}px"
+        self._rows = {"info": W.HBox([self.beta_slider], layout=W.Layout(grid_gap=gap, align_items="center")),
+                      "scatter": W.HBox([]), "reconstructions": W.VBox([W.HTML(self.caption_html(
+                          "test digits (top) and reconstructions (bottom)"))]),
+                      "samples": W.VBox([W.HTML(self.caption_html("samples z ~ N(0, I) (the same z for every beta)"))])}
+        if st.css_font_px:  # a projector: the four panels in one row
+            body = W.HBox([self._rows["scatter"], self._rd.box,
+                           W.VBox([self._rows["reconstructions"], self._rows["samples"]], layout=W.Layout(grid_gap="8px"))],
+                          layout=W.Layout(grid_gap=gap, align_items="flex-start"))
+            rows = [self._rows["info"], body]
+        else:
+            rows = [self._rows["info"], W.HBox([self._rows["scatter"], self._rd.box]),
+                    W.HBox([self._rows["reconstructions"], self._rows["samples"]],
+                           layout=W.Layout(grid_gap="24px", justify_content="flex-start"))]
+        css = "".join(f".vae-beta:not(.vae-show-{i}) .vae-option-{i} {{display: none}}\n"
+                      for i in range(len(self.betas)))
+        self.widget = self.finish(W.VBox(rows), css)
+        self.widget.add_class("vae-beta")
         if precompute:
             for b in self.betas:
-                self._panels(b)
+                self._option(b)
         self.watch(self.beta_slider)
         self.update()
-        cap = {"reconstructions": "test digits (top) and reconstructions (bottom)",
-               "samples": "samples z ~ N(0, I) (the same z for every beta)"}
-        self.widget = W.VBox([
-            W.HBox([self.beta_slider, self.info]),
-            W.HBox([self.images["scatter"], self._rd.box]),
-            W.HBox([W.VBox([W.HTML(cap["reconstructions"]), self.images["reconstructions"]]),
-                    W.VBox([W.HTML(cap["samples"]), self.images["samples"]])],
-                   layout=W.Layout(grid_gap="24px", justify_content="flex-start"))])
 
     @property
     def model(self) -> LatentModel:
@@ -180,7 +205,7 @@ class BetaExplorer(Explorer):
 
     def _draw_rd(self) -> PaletteBackground:
         st = self.style
-        fig, ax = new_figure((3.6, 3.6), dpi=st.dpi)
+        fig, ax = new_figure(st.scatter_size, dpi=st.dpi)
         pts = np.array([self.rd[b] for b in self.betas])
         ax.plot(pts[:, 0], pts[:, 1], "-o", color="0.4", markersize=4)
         for b, (r, d) in zip(self.betas, pts):
@@ -206,7 +231,7 @@ class BetaExplorer(Explorer):
             return hit
         m = self.models[b]
         blank = render_png(torch.zeros(1, 28, 28), scale=1)
-        out: dict[str, Any] = {"reconstructions": blank, "scatter": blank}
+        out: dict[str, Any] = {"reconstructions": blank, "scatter": blank, "texts": []}
         with torch.inference_mode():
             out["samples"] = render_png(m.decode_mean(self.z_samples), scale=self.scale,
                                         nrow=(self.z_samples.shape[0] + 1) // 2)
@@ -221,7 +246,7 @@ class BetaExplorer(Explorer):
             lim = max(3.0, float(c.abs().quantile(0.995)) * 1.05)
             bg = scatter_background(c, self._scatter_y, [(-lim, lim), (-lim, lim)], f"test codes, β={_fmt_beta(b)}",
                                     self.style, f"$z_{{{dims[0] + 1}}}$", f"$z_{{{dims[1] + 1}}}$")
-            out["scatter"] = bg.plain
+            out["scatter"], out["texts"] = bg.plain, bg.texts
         r, d = self.rd[b]
         out["rd_point"] = (r, d)
         out["info"] = (f"β = {_fmt_beta(b)}: rate KL = {r:.2f} nats, distortion = {d:.2f} nats, "
@@ -229,15 +254,55 @@ class BetaExplorer(Explorer):
         self._cache[b] = out
         return out
 
+    def _option(self, b: float) -> dict[str, W.Widget]:
+        """The widgets of one beta's panels, made (and sent to the browser) on its first visit, hidden
+        unless the root's class says ``vae-show-<i>`` for this beta."""
+        hit = self.panels.get(b)
+        if hit is not None:
+            return hit
+        p = self._panels(b)
+        i = self.betas.index(b)
+        out: dict[str, W.Widget] = {k: image_widget(p[k]) for k in ("scatter", "reconstructions", "samples")}
+        out["info"] = W.HTML(p["info"])
+        out["rd_marker"] = self._rd.pin(*p["rd_point"])
+        for k, w in out.items():
+            w.add_class(f"vae-option-{i}")
+            if k in self.PANEL_CLASSES:
+                w.add_class(self.PANEL_CLASSES[k])
+        for k in ("info", "scatter", "reconstructions", "samples"):
+            row = self._rows[k]
+            row.children = (*row.children, out[k])
+        self.panels[b] = out
+        return out
+
     def update(self) -> None:
-        """Show the panels of the slider's beta (cached after the first visit)."""
-        p = self._panels(self.beta_slider.value)
-        for k in ("scatter", "reconstructions", "samples"):
-            if self.images[k].value != p[k]:
-                self.images[k].value = p[k]
-        r, d = p["rd_point"]
-        if math.isfinite(r) and math.isfinite(d):
-            self._rd.place(r, d)
-        else:
-            self._rd.hide()
-        self.info.value = p["info"]
+        """Show the panels of the slider's beta (drawn and sent on the first visit): one CSS class changes."""
+        b = self.beta_slider.value
+        self._option(b)
+        show = f"vae-show-{self.betas.index(b)}"
+        now = self.widget._dom_classes
+        classes = (*(c for c in now if not c.startswith("vae-show-")), show)
+        if classes != now:
+            self.widget._dom_classes = classes
+
+    def plot_texts(self) -> dict[str, list[tuple[str, float]]]:
+        texts = [t for b in self.panels for t in self._cache[b]["texts"]]
+        return {"vae-beta-scatter": sorted(texts, key=lambda t: t[1]),
+                "vae-beta-rate-distortion": self._rd.background.texts}
+
+    @property
+    def images(self) -> dict[str, W.Image]:
+        """The images shown for the current beta: ``scatter``, ``reconstructions``, ``samples``, ``rate_distortion``."""
+        p = self.panels[self.beta_slider.value]
+        return {"scatter": p["scatter"], "reconstructions": p["reconstructions"], "samples": p["samples"],
+                "rate_distortion": self._rd.picture}
+
+    @property
+    def rd_marker(self) -> W.Image:
+        """The ring on the rate--distortion curve at the current model's point."""
+        return self.panels[self.beta_slider.value]["rd_marker"]
+
+    @property
+    def info(self) -> W.HTML:
+        """The line with the current beta's numbers."""
+        return self.panels[self.beta_slider.value]["info"]

@@ -2,13 +2,16 @@ r"""ELBOGapExplorer: log p(x) = ELBO(q) + KL(q || p(z|x)) at every q, on a toy m
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import ipywidgets as W
 from scipy.stats import norm
 
 from .. import validate
-from ..toy import NonlinearToy1D
+from ..toy import NonlinearToy1D, one_thread
 from .base import Explorer, clamp
-from .render import BlitFigure, image_widget, new_figure
+from .render import LiveFigure, new_figure
 
 __all__ = ["ELBOGapExplorer"]
 
@@ -32,16 +35,21 @@ class ELBOGapExplorer(Explorer):
         x, mu, sigma: the starting observation and q = N(mu, sigma^2): finite numbers, clamped into the
             sliders' ranges (x in :attr:`X_RANGE`; mu and sigma where the toy's grid is accurate,
             ``|mu| <= toy.MU_MAX``, ``toy.SIGMA_MIN <= sigma <= toy.SIGMA_MAX``).
+        size: ``"notebook"`` (default) or ``"large"`` (a projector: :data:`~vae_lib.widgets.render.SIZES`).
 
     Attributes:
-        sliders: ``{"x", "mu", "sigma"}`` -> ``FloatSlider``; ``fit_button``; ``text``: the numbers.
-        image: the plot; ``values``: ``{"log_px", "elbo", "kl", "gap"}`` at the current q.
+        sliders: ``{"x", "mu", "sigma"}`` -> ``FloatSlider``; ``fit_button``.
+        image: the curves and bars (inline SVG) and the table of numbers under them, one ``HTML`` laid over
+        ``picture``, the static axes (a :class:`~vae_lib.widgets.render.LiveFigure`: a move sends one
+        message; the axes' limits change in steps, so most moves of x do not redraw them); ``text``: the
+        widget with the numbers (``image``); ``values``: ``{"log_px", "elbo", "kl", "gap"}`` at the current q.
     """
 
     X_RANGE = (-1.0, 6.0)
 
     def __init__(self, toy: NonlinearToy1D | None = None, *, x: float = 1.5, mu: float = 0.0,
-                 sigma: float = 1.0) -> None:
+                 sigma: float = 1.0, size: Any = "notebook") -> None:
+        self.use_size(size)
         if toy is not None and not isinstance(toy, NonlinearToy1D):
             raise TypeError(f"toy must be a vae_lib.toy.NonlinearToy1D; got {type(toy).__name__}")
         self.toy = T = toy if toy is not None else NonlinearToy1D()
@@ -49,18 +57,18 @@ class ELBOGapExplorer(Explorer):
         self.sliders = {"x": self.slider("x", x, *self.X_RANGE),
                         "mu": self.slider("μ of q", mu, *mu_range, name="mu"),
                         "sigma": self.slider("σ of q", sigma, *sigma_range, name="sigma")}
-        self.fit_button = W.Button(description="fit q (max ELBO)")
+        self.fit_button = W.Button(description="fit q (max ELBO)",
+                                   **({"layout": W.Layout(width="260px")} if self.style.css_font_px else {}))
         self.fit_button.on_click(lambda _: self.fit())
-        self.text = W.HTML()
         self.values: dict[str, float] = {}
         st = self.style
         self._zs = T.z[::4].numpy()           # plot on every 4th grid point (3001 points)
-        fig, (ax, bx) = new_figure((7.0, 2.8), dpi=st.dpi, ncols=2, gridspec_kw={"width_ratios": [2.0, 1.3]})
+        fig, (ax, bx) = new_figure(st.elbo_size, dpi=st.dpi, ncols=2, gridspec_kw={"width_ratios": [2.0, 1.3]})
         ax.set_xlim(-3.5, 3.5)
         ax.set_xlabel("z")
         ax.set_ylabel("density")
-        (self._lpost,) = ax.plot(self._zs, self._zs * 0, color="tab:orange", lw=2, label="p(z|x) exact")
-        (self._lq,) = ax.plot(self._zs, self._zs * 0, color="tab:blue", lw=2, label="q(z)")
+        (self._lpost,) = ax.plot(self._zs, self._zs * 0, color="tab:orange", lw=st.line_width, label="p(z|x) exact")
+        (self._lq,) = ax.plot(self._zs, self._zs * 0, color="tab:blue", lw=st.line_width, label="q(z)")
         ax.legend(loc="upper left", fontsize=st.font_label)
         bx.set_xticks([0, 1, 2], ["log p(x)", "ELBO", "+ KL"], fontsize=st.font_label)
         bx.set_xlim(-0.6, 2.6)
@@ -74,32 +82,48 @@ class ELBOGapExplorer(Explorer):
         bx.legend(loc="lower right", fontsize=st.font_small)
         fig.tight_layout(pad=0.4)
         self._ax, self._bx = ax, bx
-        self._fig = BlitFigure(fig, [self._lpost, self._lq, self._b_lpx, self._b_elbo, self._b_kl, self._elbo_level])
+        ax.set_ylim(0, 2.0)
+        bx.set_ylim(-9.0, 1.0)
+        self._fig = LiveFigure(fig, [self._lpost, self._lq, self._b_lpx, self._b_elbo, self._b_kl, self._elbo_level,
+                                     self._lpx_line])
+        self.image, self.picture = self._fig.layer, self._fig.picture
+        self.text = self.image  # the numbers travel with the curves: one message per move
+        self.picture.add_class("vae-elbo-plot")
         self._x_drawn: float | None = None
-        self.image = image_widget()
         self.watch(*self.sliders.values())
         self.update()
         s = self.sliders
-        self.widget = W.HBox([W.VBox([s["x"], s["mu"], s["sigma"], self.fit_button, self.text]), self.image])
+        gap = {"layout": W.Layout(grid_gap=f"{st.gap_px}px")} if st.css_font_px else {}
+        self.widget = self.finish(W.HBox([W.VBox([s["x"], s["mu"], s["sigma"], self.fit_button]), self._fig.box],
+                                         **gap))
+
+    def plot_texts(self) -> dict[str, list[tuple[str, float]]]:
+        return {"vae-elbo-plot": self._fig.texts}
 
     def _new_x(self, x: float) -> None:
-        """x moved: recompute the exact posterior and rescale the axes (a full redraw, rare)."""
+        """x moved: recompute the exact posterior; rescale the axes when it outgrows them (in steps: the
+        static axes are redrawn, or taken from the cache, only when a step is crossed)."""
         T = self.toy
         post = T.log_posterior(x).exp()[::4].numpy()
         self._lpost.set_ydata(post)
         lpx = T.log_marginal(x)
-        self._ax.set_ylim(0, max(2.0, float(post.max()) * 1.15))
-        self._bx.set_ylim(min(lpx, 0) - 8.0, max(lpx, 0) + 1.0)  # ELBOs far below are clipped (value in the text)
+        top = max(2.0, math.ceil(float(post.max()) * 1.15 / 1.5) * 1.5)
+        # ELBOs far below are clipped (the value is in the text)
+        lo, hi = math.floor((min(lpx, 0) - 8.0) / 3) * 3, math.ceil(max(lpx, 0) + 1.0)
+        if (0, top) != self._ax.get_ylim() or (lo, hi) != self._bx.get_ylim():
+            self._ax.set_ylim(0, top)
+            self._bx.set_ylim(lo, hi)
+            self._fig.refresh()
         self._lpx_line.set_ydata([lpx, lpx])
         self._x_drawn = x
-        self._fig.refresh()
 
     def update(self) -> None:
         """Exact log p(x), ELBO and KL at the sliders' q; redraw q and the bars (blitted)."""
         x, mu, sigma = (float(self.sliders[k].value) for k in ("x", "mu", "sigma"))
-        if self._x_drawn != x:
-            self._new_x(x)
-        v = self.toy.elbo_terms(x, mu, sigma)
+        with one_thread():  # small tensors: one thread is faster than a pool on a busy CPU
+            if self._x_drawn != x:
+                self._new_x(x)
+            v = self.toy.elbo_terms(x, mu, sigma)
         self.values = v
         self._lq.set_ydata(norm.pdf(self._zs, mu, sigma))
         lo = self._bx.get_ylim()[0]
@@ -109,13 +133,13 @@ class ELBOGapExplorer(Explorer):
         self._b_kl.set_y(e)
         self._b_kl.set_height(v["log_px"] - e)
         self._elbo_level.set_ydata([e, e])
-        self.image.value = self._fig.render()
-        self.text.value = (
+        self._fig.update(
             "<table style='font-family:monospace'>"
             f"<tr><td>log p(x)</td><td>{v['log_px']:.4f}</td></tr>"
             f"<tr><td>ELBO</td><td>{v['elbo']:.4f}</td></tr>"
             f"<tr><td>KL(q‖p(z|x))</td><td>{v['kl']:.4f}</td></tr>"
-            f"<tr><td>log p(x) − ELBO − KL</td><td>{v['gap']:.1e}</td></tr></table><small>nats</small>")
+            f"<tr><td>log p(x) − ELBO − KL</td><td>{v['gap']:.1e}</td></tr></table>"
+            + self.caption_html("nats"))
 
     def fit(self, steps: int = 150, lr: float = 0.05) -> dict[str, float]:
         """Gradient ascent on the exact ELBO from the current q; moves the sliders to the optimum (clamped)."""

@@ -3,6 +3,7 @@ r"""KLExplorer: two 1-D densities q and p, and KL(q||p), KL(p||q) exactly and by
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import ipywidgets as W
 import numpy as np
@@ -13,7 +14,7 @@ from torch.distributions import Normal, kl_divergence
 
 from .. import validate
 from .base import Explorer, clamp
-from .render import BlitFigure, image_widget, new_figure
+from .render import LiveFigure, new_figure
 
 __all__ = ["KLExplorer"]
 
@@ -45,13 +46,16 @@ class KLExplorer(Explorer):
         mu_q, sigma_q, mu_p, sigma_p, separation, weight: starting values (finite; clamped into the
             sliders' ranges :attr:`MU_RANGE`, :attr:`SIGMA_RANGE`, :attr:`SEPARATION_RANGE`, :attr:`WEIGHT_RANGE`).
         n_mc: Monte Carlo samples (an integer >= 1); seed: their seed.
+        size: ``"notebook"`` (default) or ``"large"`` (a projector: :data:`~vae_lib.widgets.render.SIZES`).
 
     Attributes:
         sliders: ``{"mu_q", "sigma_q", "mu_p", "sigma_p", "separation", "weight"}`` -> ``FloatSlider``.
-        mode: ``ToggleButtons`` (``"gaussian"`` / ``"mixture"``); ``image``: the density plot.
+        mode: ``ToggleButtons`` (``"gaussian"`` / ``"mixture"``); ``image``: the two density curves (inline
+            SVG) and the table of numbers under them, one ``HTML`` laid over ``picture``, the static axes (a
+            :class:`~vae_lib.widgets.render.LiveFigure`: a move sends one message, the curves and the numbers).
         values: the current numbers (``kl_qp``, ``kl_pq`` exact, ``kl_qp_mc``, ``kl_pq_mc``, and the grid
             values ``kl_qp_grid``, ``kl_pq_grid``).
-        fit_qp, fit_pq: the two fit buttons; ``text``: the table of numbers.
+        fit_qp, fit_pq: the two fit buttons; ``text``: the widget with the table of numbers (``image``).
     """
 
     SIGMA_RANGE = (0.2, 3.0)
@@ -61,7 +65,8 @@ class KLExplorer(Explorer):
 
     def __init__(self, *, mode: str = "gaussian", mu_q: float = 0.0, sigma_q: float = 1.0, mu_p: float = 1.0,
                  sigma_p: float = 0.8, separation: float = 2.5, weight: float = 0.5, n_mc: int = 2000,
-                 seed: int = 0) -> None:
+                 seed: int = 0, size: Any = "notebook") -> None:
+        self.use_size(size)
         validate.choice(mode, "mode", ("gaussian", "mixture"))
         n_mc = validate.count(n_mc, "n_mc (Monte Carlo samples)")
         rng = np.random.default_rng(validate.count(seed, "seed", minimum=0))
@@ -77,33 +82,41 @@ class KLExplorer(Explorer):
         self._grid = np.linspace(-12, 12, 4801)
         self._eps = rng.standard_normal(n_mc)
         self._u = rng.random(n_mc)
+        st = self.style
+        wide = {"layout": W.Layout(width=f"{st.slider_width // 2 - 4}px")} if st.css_font_px else {}
         self.mode = W.ToggleButtons(options=[("two Gaussians", "gaussian"), ("mixture target", "mixture")],
-                                    value=mode)
-        self.fit_qp = W.Button(description="fit q: min KL(q‖p)", tooltip="mode-seeking")
-        self.fit_pq = W.Button(description="fit q: min KL(p‖q)", tooltip="mass-covering")
+                                    value=mode, **({"style": {"button_width": f"{st.slider_width // 2 - 8}px"}}
+                                                   if st.css_font_px else {}))
+        self.fit_qp = W.Button(description="fit q: min KL(q‖p)", tooltip="mode-seeking", **wide)
+        self.fit_pq = W.Button(description="fit q: min KL(p‖q)", tooltip="mass-covering", **wide)
         self.fit_qp.on_click(lambda _: self.fit("qp"))
         self.fit_pq.on_click(lambda _: self.fit("pq"))
-        self.text = W.HTML()
         self.values: dict[str, float] = {}
-        fig, ax = new_figure((5.2, 2.8), dpi=self.style.dpi)
+        fig, ax = new_figure(st.kl_size, dpi=st.dpi)
         ax.set_xlim(-8, 8)
         ax.set_xlabel("z")
         ax.set_ylabel("density")
-        (self._lq,) = ax.plot(self._grid, self._grid * 0, color="tab:blue", lw=2, label="q")
-        (self._lp,) = ax.plot(self._grid, self._grid * 0, color="tab:orange", lw=2, label="p")
-        ax.legend(loc="upper right", fontsize=self.style.font_normal)
+        (self._lq,) = ax.plot(self._grid, self._grid * 0, color="tab:blue", lw=st.line_width, label="q")
+        (self._lp,) = ax.plot(self._grid, self._grid * 0, color="tab:orange", lw=st.line_width, label="p")
+        ax.legend(loc="upper right", fontsize=st.font_normal)
         fig.tight_layout(pad=0.4)
         self._ax, self._ytop = ax, 1.0
         ax.set_ylim(0, self._ytop)
-        self._fig = BlitFigure(fig, [self._lq, self._lp])
-        self.image = image_widget()
+        self._fig = LiveFigure(fig, [self._lq, self._lp])
+        self.image, self.picture = self._fig.layer, self._fig.picture
+        self.text = self.image  # the numbers travel with the curves: one message per move
+        self.picture.add_class("vae-kl-plot")
         self.watch(*self.sliders.values(), self.mode)
         self.update()
         s = self.sliders
-        self.widget = W.VBox([self.mode, W.HBox([
+        gap = {"layout": W.Layout(grid_gap=f"{st.gap_px}px")} if st.css_font_px else {}
+        self.widget = self.finish(W.VBox([self.mode, W.HBox([
             W.VBox([s["mu_q"], s["sigma_q"], s["mu_p"], s["sigma_p"], s["separation"], s["weight"],
                     W.HBox([self.fit_qp, self.fit_pq])]),
-            W.VBox([self.image, self.text])])])
+            self._fig.box], **gap)]))
+
+    def plot_texts(self) -> dict[str, list[tuple[str, float]]]:
+        return {"vae-kl-plot": self._fig.texts}
 
     def _params(self) -> dict[str, float]:
         return {k: float(s.value) for k, s in self.sliders.items()}
@@ -149,18 +162,17 @@ class KLExplorer(Explorer):
         if top != self._ytop:  # rescale only when the curves outgrow / shrink past a level
             self._ytop = top
             self._ax.set_ylim(0, top)
-            self._fig.refresh()
+            self._fig.refresh()  # the static axes again (cached per level)
         self._lq.set_ydata(q)
         self._lp.set_ydata(p)
         self.values = r
-        self.image.value = self._fig.render()
         exact = "closed form" if not mix else "quadrature (no closed form for a mixture)"
-        self.text.value = (
+        self._fig.update(
             "<table style='font-family:monospace'>"
             f"<tr><td></td><td>{exact}</td><td>Monte Carlo (n={self._eps.size})</td></tr>"
             f"<tr><td>KL(q‖p)</td><td>{r['kl_qp']:.4f}</td><td>{r['kl_qp_mc']:.4f}</td></tr>"
             f"<tr><td>KL(p‖q)</td><td>{r['kl_pq']:.4f}</td><td>{r['kl_pq_mc']:.4f}</td></tr></table>"
-            "<small>nats; KL is not symmetric</small>")
+            + self.caption_html("nats; KL is not symmetric"))
 
     def fit(self, direction: str) -> tuple[float, float]:
         """Set q to the Gaussian minimising ``"qp"``: KL(q||p) or ``"pq"``: KL(p||q); returns (mu_q, sigma_q).

@@ -34,14 +34,17 @@ class LatentExplorer(Explorer):
             Without them (offline, no copy) the scatter is left out.
         range: ``"prior"`` or ``"posterior"`` (see above).
         n_points: test images encoded for the scatter / range (an integer >= 1).
-        scale: screen pixels per image pixel (default ``style.image_scale``, 6).
+        scale: screen pixels per image pixel (default ``style.image_scale``: 6, or 17 at ``size="large"``).
         scatter: show the scatter of a 2-D model.
         clickable: show the scatter in an ipympl canvas that takes clicks (a click moves z);
             its marker is redrawn by matplotlib after each event (slower than the default).
+        size: ``"notebook"`` (default) or ``"large"`` (a projector: :data:`~vae_lib.widgets.render.SIZES`).
 
     Attributes:
         sliders: the ``FloatSlider`` of each latent dimension (``z_k``).
-        image: an ``ipywidgets.Image`` whose ``.value`` is the PNG of ``model.decode_mean(z)``.
+        image: an ``ipywidgets.Image`` whose ``.value`` is the PNG of ``model.decode_mean(z)``, drawn at
+            ``png_scale`` pixels per image pixel (= ``scale``, unless the style has a ``png_scale``: the large
+            style sends 28 x 28 and the browser enlarges it, pixelated) and shown at ``scale``.
         scatter: the scatter ``Image`` (2-D models with test data), sent once, else ``None``; with
             ``clickable=True`` an ipympl canvas instead, where a click moves z to the clicked point.
         marker: the small ring ``Image`` laid over the scatter; an event only changes its CSS
@@ -57,7 +60,9 @@ class LatentExplorer(Explorer):
     """
 
     def __init__(self, model: torch.nn.Module | str, *, dataset: Any = None, range: str | None = None,
-                 n_points: int = 5000, scale: int | None = None, scatter: bool = True, clickable: bool = False) -> None:
+                 n_points: int = 5000, scale: int | None = None, scatter: bool = True, clickable: bool = False,
+                 size: Any = "notebook") -> None:
+        self.use_size(size)
         model = resolve_model(model)
         n_points = validate.count(n_points, "n_points")
         self.scale = validate.count(scale if scale is not None else self.style.image_scale, "scale")
@@ -90,9 +95,11 @@ class LatentExplorer(Explorer):
         self.label: W.Dropdown | None = None
         if model.is_conditional:
             self.label = W.Dropdown(options=list(builtins.range(model.n_classes)), value=0, description="label",
-                                    layout=self.control_layout())
+                                    layout=self.control_layout(), **self.description_style())
         self.z = torch.tensor([s.value for s in self.sliders], dtype=torch.float32)
-        self.image = image_widget(size=28 * self.scale)
+        # the PNG is drawn at png_scale (the browser enlarges it, pixelated) when the style says so
+        self.png_scale = self.style.png_scale if 0 < self.style.png_scale < self.scale else self.scale
+        self.image = image_widget(size=28 * self.scale, pixelated=self.png_scale != self.scale)
         self.scatter: W.DOMWidget | None = None
         self.marker: W.Image | None = None
         self.background: PaletteBackground | None = None
@@ -110,13 +117,19 @@ class LatentExplorer(Explorer):
             else:  # the scatter is sent once; only the marker's CSS position changes per event
                 self._overlay = Overlay(self.background, self.style.marker_radius)
                 self.scatter, self.marker, scatter_view = self._overlay.picture, self._overlay.marker, self._overlay.box
+            self.scatter.add_class("vae-latent-scatter")
         self.watch(*self.sliders, *([self.label] if self.label is not None else []))
         self.update()
         title = W.HTML(f"<b>{type(model).__name__}</b>, K = {K}: drag a slider to move z "
                        f"(range: +-3 sigma of the {'prior' if range == 'prior' else 'aggregate posterior'})")
         left = W.VBox([*([self.label] if self.label is not None else []), *self.sliders, self.image])
         row = W.HBox([left, scatter_view] if self.scatter is not None else [left])
-        self.widget = W.VBox([title, row])
+        if self.style.css_font_px:
+            row.layout.grid_gap = f"{self.style.gap_px}px"
+        self.widget = self.finish(W.VBox([title, row]))
+
+    def plot_texts(self) -> dict[str, list[tuple[str, float]]]:
+        return {} if self.background is None else {"vae-latent-scatter": self.background.texts}
 
     # the update path: one decoder forward + one PNG (+ the marker's CSS offset for 2-D)
     def update(self) -> None:
@@ -125,9 +138,12 @@ class LatentExplorer(Explorer):
         y = None if self.label is None else torch.tensor([int(self.label.value)])
         with torch.inference_mode(), one_thread():
             probs = self.model.decode_mean(z[None], y)[0]
-        self.image.value = render_png(probs, scale=self.scale)
-        if self._overlay is not None:  # a few bytes of JSON: the marker's offset in CSS pixels
-            self._overlay.place(float(z[0]), float(z[1]))
+        png = render_png(probs, scale=self.png_scale)
+        # everything computed first, then sent back to back (the kernel publishes both in one go)
+        margin = self._overlay.margin(float(z[0]), float(z[1])) if self._overlay is not None else None
+        self.image.value = png
+        if margin is not None:  # a few bytes of JSON: the marker's offset in CSS pixels
+            self._overlay.place_at(margin)
         elif self.background is not None:  # ipympl canvas: move the marker, redraw later
             self._click_marker.set_data(*([v] for v in self.background.to_pixel(float(z[0]), float(z[1]))))
             self.scatter.draw_idle()

@@ -13,6 +13,7 @@ Images follow :mod:`vae_lib.plots`: pixel probability 1 (ink) is black, 0 is whi
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,26 +26,107 @@ from torchvision.utils import make_grid
 
 from .. import validate
 
-__all__ = ["MARKER_COLOR", "SCALE", "BlitFigure", "Overlay", "PaletteBackground", "Style", "image_widget",
-           "new_figure", "png_bytes", "render_png", "scatter_background"]
+__all__ = ["MARKER_COLOR", "SCALE", "SIZES", "BlitFigure", "LiveFigure", "Overlay", "PaletteBackground", "Style",
+           "draw_recording_text", "image_widget", "new_figure", "png_bytes", "render_png", "scatter_background",
+           "style_css"]
 
 
 @dataclass(frozen=True)
 class Style:
-    """Every size the explorers use, in one place (screen pixels unless a field says otherwise)."""
+    """Every size the explorers use, in one place (screen pixels unless a field says otherwise).
 
+    Two are defined (:data:`SIZES`): ``"notebook"`` (the default: sized for a notebook column) and
+    ``"large"`` (a projector: a 1920 x 1080 screen filled, the main picture >= 420 px tall, labels,
+    readouts, captions and numbers at 20 px, plot text >= 16 px). An explorer takes ``size="large"``.
+    Text in figures is in points (matplotlib's default 10 pt for ticks and axis labels); on screen it is
+    ``points * dpi / 72`` pixels (:meth:`px`): at the large style's 120 dpi, 10 pt is 16.7 px.
+    """
+
+    name: str = "notebook"
     image_scale: int = 6          # screen pixels per image pixel: the large decoded image (28 -> 168)
+    png_scale: int = 0            # pixels per image pixel in the PNG a move sends (0: the screen scale; else the
+                                  # browser enlarges it to the screen scale, pixelated: fewer bytes to encode/decode)
     compare_scale: int = 5        # the same, several large images side by side (InterpolationExplorer)
-    thumb_scale: int = 2          # grids of small images (panels, strips, thumbnails)
+    thumb_scale: int = 2          # grids of small images (panels, thumbnails)
+    strip_scale: int = 2          # the interpolation path strips
     slider_width: int = 320       # a slider with its description and readout
     wide_slider_width: int = 420  # the one slider an explorer is about (beta, alpha)
     control_width: int = 170      # a dropdown or a number box
+    description_width: str = ""   # CSS width of a slider's description ("": ipywidgets' default)
     dpi: int = 80                 # matplotlib figures (their sizes are in inches)
-    font_normal: float = 10       # figure titles, legends of the toy plots (matplotlib's default size)
-    font_label: float = 8         # small legends, tick labels
+    scatter_size: tuple[float, float] = (3.6, 3.6)  # latent scatters and the rate-distortion curve (inches)
+    kl_size: tuple[float, float] = (5.2, 2.8)       # the KL explorer's densities
+    elbo_size: tuple[float, float] = (7.0, 2.8)     # the ELBO-gap explorer's densities and bars
+    font_normal: float = 10       # figure titles, legends of the toy plots
+    font_label: float = 8         # small legends, tick labels of the bars
     font_small: float = 7         # annotations, the smallest legends
     font_tiny: float = 6          # the scatter's class legend
+    line_width: float = 2         # the curves of the toy explorers (points)
     marker_radius: int = 9        # the ring that marks the current point on a static picture
+    css_font_px: int = 0          # labels, readouts, captions and numbers (0: the notebook theme's sizes)
+    gap_px: int = 24              # space between panels
+
+    def px(self, points: float) -> float:
+        """Screen pixels of ``points`` of matplotlib text drawn at this style's dpi (shown at natural size)."""
+        return points * self.dpi / 72
+
+
+#: the sizes an explorer takes (``size="notebook"`` or ``size="large"``)
+SIZES: dict[str, Style] = {
+    "notebook": Style(),
+    "large": Style(name="large", image_scale=17, png_scale=1, compare_scale=17, thumb_scale=3, strip_scale=2,
+                   slider_width=560,
+                   wide_slider_width=680, control_width=250, description_width="130px", dpi=120,
+                   scatter_size=(4.0, 4.0), kl_size=(8.4, 4.0), elbo_size=(9.6, 4.0), font_normal=12,
+                   font_label=10, font_small=10, font_tiny=10, line_width=2.5, marker_radius=14, css_font_px=20,
+                   gap_px=32),
+}
+
+
+def style_css(style: Style) -> str:
+    """The CSS of an explorer drawn in ``style`` (scoped to the root's class ``vae-size-<name>``): for a
+    style with ``css_font_px``, every label, readout, caption and number at that size and the controls
+    grown to match; nothing for the notebook style (the theme's sizes)."""
+    f = style.css_font_px
+    root = f".vae-size-{style.name}"
+    pixels = f"{root} img.vae-pixels {{image-rendering: pixelated}}\n" if style.png_scale else ""
+    if not f:
+        return pixels
+    texts = ", ".join(f"{root} {sel}" for sel in (
+        ".widget-label", ".widget-readout", ".widget-html-content", ".widget-button", ".widget-toggle-button",
+        ".widget-dropdown select", ".widget-text input", "td", "th", ".lm-TabBar-tab"))
+    return (f"{root} {{--jp-widgets-font-size: {f}px; --jp-ui-font-size1: {f}px; "
+            f"--jp-widgets-inline-height: {round(f * 1.8)}px; --jp-widgets-inline-label-width: "
+            f"{style.description_width or '130px'}; --jp-widgets-slider-handle-size: {round(f * 1.1)}px; "
+            f"--jp-widgets-slider-track-thickness: {round(f * 0.3)}px; "
+            f"--jp-widgets-horizontal-tab-height: {round(f * 2)}px; --jp-widgets-horizontal-tab-width: "
+            f"{f * 11}px; font-size: {f}px}}\n"
+            f"{texts} {{font-size: {f}px}}\n"
+            f"{root} .widget-readout {{min-width: {f * 3.5:.0f}px}}\n"
+            f"{root} .widget-html-content {{line-height: 1.35}}\n"
+            f"{root} td, {root} th {{padding: 1px 10px 1px 0}}\n"
+            f"{root} .lm-TabBar-tab {{line-height: {round(f * 2)}px; min-height: {round(f * 2)}px}}\n" + pixels)
+
+
+def draw_recording_text(fig: Any) -> list[tuple[str, float]]:
+    """Draw ``fig`` on its Agg canvas and return every text the renderer drew, with its font size in
+    screen pixels at the figure's natural size (points * dpi / 72), smallest first."""
+    canvas = fig.canvas
+    renderer = canvas.get_renderer()
+    seen: list[tuple[str, float]] = []
+    draw_text = renderer.draw_text
+
+    def spy(gc: Any, x: float, y: float, s: str, prop: Any, angle: float, *a: Any, **k: Any) -> Any:
+        if s.strip():
+            seen.append((s, prop.get_size_in_points() * fig.dpi / 72))
+        return draw_text(gc, x, y, s, prop, angle, *a, **k)
+
+    renderer.draw_text = spy
+    try:
+        canvas.draw()
+    finally:
+        del renderer.draw_text
+    return sorted(seen, key=lambda t: t[1])
 
 
 #: the default screen pixels per image pixel (28 x 28 -> 168 x 168)
@@ -110,11 +192,12 @@ class PaletteBackground:
 
     Attributes:
         plain: the PNG bytes; ``image``: the palette PIL image; ``rgb``: its ``[H, W, 3]`` pixels;
-        ``height`` / ``width``: its size in pixels.
+        ``height`` / ``width``: its size in pixels; ``texts``: every text drawn, ``(text, px)`` with its
+        font size in screen pixels at natural size, smallest first (:func:`draw_recording_text`).
     """
 
     def __init__(self, fig: Any, ax: Any) -> None:
-        fig.canvas.draw()
+        self.texts = draw_recording_text(fig)
         rgba = np.asarray(fig.canvas.buffer_rgba())
         self.height, self.width = rgba.shape[:2]
         self.rgb = np.ascontiguousarray(rgba[:, :, :3])
@@ -161,6 +244,139 @@ class BlitFigure:
         return png_bytes(Image.frombuffer("RGBA", (w, h), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB"))
 
 
+def _svg_color(c: Any) -> tuple[str, float]:
+    from matplotlib.colors import to_hex, to_rgba
+
+    rgba = to_rgba(c)
+    return to_hex(rgba, keep_alpha=False), rgba[3]
+
+
+class LiveFigure:
+    """A matplotlib figure in two layers: its static parts rasterised once into a palette PNG
+    (``picture``), and its ``animated`` artists (lines and bars) drawn as inline SVG over it (``layer``,
+    an ``HTML`` widget laid over the picture, which can also carry HTML below the figure: the numbers).
+
+    An update (:meth:`update`) sends one message: the SVG of the animated artists, read from their
+    current data (``set_ydata``, ``set_height`` ...), and the HTML under it; a few kB of text instead of
+    a PNG of the whole figure (which at projector size takes tens of ms to encode). Lines are thinned
+    to about two points per screen pixel and clipped to their axes. :meth:`refresh` redraws the static
+    parts (after changing limits); pictures already drawn for the same limits come from a cache.
+
+    Attributes:
+        picture: the ``Image`` of the static parts; ``layer``: the ``HTML`` of the animated artists (and
+        what :meth:`update` puts under the figure); ``box``: the ``GridBox`` holding both in one cell (what
+        to put in a layout); ``width`` / ``height``: pixels; ``texts``: the static texts drawn, ``(text, px)``,
+        smallest first.
+    """
+
+    _count = 0  # each figure's SVG ids are unique in the page
+
+    def __init__(self, fig: Any, animated: Sequence[Any]) -> None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        self.fig = fig
+        self.canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+        self.animated = list(animated)
+        for a in self.animated:
+            a.set_animated(True)  # Agg's draw leaves them out of the static picture
+        self.width, self.height = (int(v) for v in self.canvas.get_width_height(physical=True))
+        self._cache: dict[Any, bytes] = {}
+        LiveFigure._count += 1
+        self._id = f"vae-live-{LiveFigure._count}"
+        self.picture = W.Image(format="png", layout=W.Layout(width=f"{self.width}px", height=f"{self.height}px",
+                                                             grid_area="a", margin="0"))  # (layer and picture align)
+        self.layer = W.HTML(layout=W.Layout(grid_area="a", margin="0", width=f"{self.width}px"))
+        self.box = W.GridBox([self.picture, self.layer],
+                             layout=W.Layout(grid_template_areas='"a"', width=f"{self.width}px",
+                                             justify_items="flex-start", align_items="flex-start"))
+        self.texts: list[tuple[str, float]] = []
+        self.refresh()
+
+    def _limits(self) -> tuple:
+        return tuple((ax.get_xlim(), ax.get_ylim()) for ax in self.fig.axes)
+
+    def refresh(self) -> None:
+        """Redraw the static parts (after changing limits, labels, ...); cached per set of axis limits."""
+        key = self._limits()
+        png = self._cache.get(key)
+        if png is None:
+            self.texts = draw_recording_text(self.fig)
+            rgb = np.asarray(self.canvas.buffer_rgba())[:, :, :3]
+            img = Image.fromarray(np.ascontiguousarray(rgb), mode="RGB")
+            png = self._cache[key] = png_bytes(img.quantize(colors=256, method=Image.Quantize.MEDIANCUT))
+        if self.picture.value != png:
+            self.picture.value = png
+
+    def _clip(self, ax: Any) -> tuple[str, str]:
+        x0, y0, x1, y1 = ax.bbox.extents
+        cid = f"{self._id}-{self.fig.axes.index(ax)}"
+        rect = (f'<clipPath id="{cid}"><rect x="{x0:.1f}" y="{self.height - y1:.1f}" width="{x1 - x0:.1f}" '
+                f'height="{y1 - y0:.1f}"/></clipPath>')
+        return cid, rect
+
+    def _line(self, line: Any, cid: str) -> str:
+        xy = line.get_xydata()
+        if len(xy) == 0:
+            return ""
+        pts = line.get_transform().transform(xy)
+        pts[:, 1] = self.height - pts[:, 1]
+        x0, _, x1, _ = line.axes.bbox.extents
+        keep = (pts[:, 0] >= x0 - 2) & (pts[:, 0] <= x1 + 2) & np.isfinite(pts).all(1)
+        pts = pts[keep]
+        if len(pts) > 2:  # about two points per screen pixel
+            bins = np.floor(pts[:, 0] * 2)
+            first = np.r_[True, bins[1:] != bins[:-1]]
+            first[-1] = True
+            pts = pts[first]
+        if len(pts) > 2:  # drop the inside of flat runs (the tails of a density)
+            d = np.abs(np.diff(pts[:, 1]))
+            flat = np.r_[False, (d[:-1] < 0.05) & (d[1:] < 0.05), False]
+            pts = pts[~flat]
+        # coordinates in tenths of a pixel, as integers (fast to format); the group scales them back
+        tenths = np.rint(np.clip(pts, -1e4, 1e4) * 10).astype(np.int64).ravel().tolist()
+        color, alpha = _svg_color(line.get_color())
+        lw = line.get_linewidth() * self.fig.dpi / 72
+        dash = ""
+        offset, seq = getattr(line, "_dash_pattern", (None, None))
+        if seq:
+            dash = f' stroke-dasharray="{" ".join(f"{v * self.fig.dpi / 72 * 10:.1f}" for v in seq)}"'
+        return (f'<g clip-path="url(#{cid})"><polyline transform="scale(0.1)" fill="none" stroke="{color}" '
+                f'stroke-opacity="{alpha:g}" stroke-width="{lw * 10:.1f}" stroke-linejoin="round"{dash} '
+                f'points="{",".join(map(str, tenths))}"/></g>')
+
+    def _patch(self, patch: Any, cid: str) -> str:
+        (x0, y0), (x1, y1) = patch.get_data_transform().transform(
+            patch.get_bbox().get_points() if hasattr(patch, "get_bbox") else patch.get_extents())
+        top, bottom = self.height - max(y0, y1), self.height - min(y0, y1)
+        color, alpha = _svg_color(patch.get_facecolor())
+        return (f'<rect clip-path="url(#{cid})" x="{min(x0, x1):.1f}" y="{top:.1f}" width="{abs(x1 - x0):.1f}" '
+                f'height="{bottom - top:.1f}" fill="{color}" fill-opacity="{alpha:g}"/>')
+
+    def render(self) -> str:
+        """SVG of the animated artists at their current data (the figure's pixel size and coordinates)."""
+        from matplotlib.lines import Line2D
+
+        clips, body, ids = [], [], {}
+        for a in self.animated:
+            if not a.get_visible():
+                continue
+            ax = a.axes
+            if ax not in ids:
+                ids[ax], rect = self._clip(ax)
+                clips.append(rect)
+            body.append(self._line(a, ids[ax]) if isinstance(a, Line2D) else self._patch(a, ids[ax]))
+        return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{self.width}" height="{self.height}" '
+                f'viewBox="0 0 {self.width} {self.height}" style="display: block"><defs>{"".join(clips)}</defs>'
+                f'{"".join(body)}</svg>')
+
+    def update(self, below: str = "") -> None:
+        """Send the animated artists' SVG over the picture and the HTML ``below`` it, in one message."""
+        html = (f'<div style="height: {self.height}px; line-height: 0">{self.render()}</div>'
+                f'<div class="vae-below">{below}</div>')
+        if self.layer.value != html:
+            self.layer.value = html
+
+
 def _marker_png(r: int) -> bytes:
     """A red ring of radius ``r`` with a white rim and a cross at its centre, on a transparent square."""
     img = Image.new("RGBA", (2 * r, 2 * r), (0, 0, 0, 0))
@@ -181,24 +397,46 @@ class Overlay:
     Attributes:
         picture: the ``Image`` of the background; ``marker``: the ring; ``box``: the ``GridBox``
         holding both (what to put in a layout); ``background``; ``radius``: the ring's radius.
+
+    :meth:`pin` adds more rings, each fixed at one point (to be shown and hidden by CSS classes).
     """
 
     def __init__(self, background: PaletteBackground, radius: int) -> None:
         self.background, self.radius = background, radius
         h, w = background.height, background.width
-        self.picture = W.Image(value=background.plain, format="png",
-                               layout=W.Layout(width=f"{w}px", height=f"{h}px", grid_area="a"))
-        self.marker = W.Image(value=_marker_png(radius), format="png",
-                              layout=W.Layout(width=f"{2 * radius}px", height=f"{2 * radius}px", grid_area="a",
-                                              align_self="flex-start"))
+        self.picture = W.Image(value=background.plain, format="png",  # no margin: the rings' margins count from here
+                               layout=W.Layout(width=f"{w}px", height=f"{h}px", grid_area="a", margin="0"))
+        self.marker = self._ring()
         self.box = W.GridBox([self.picture, self.marker],
                              layout=W.Layout(grid_template_areas='"a"', justify_items="flex-start",
                                              align_items="flex-start", width=f"{w}px", height=f"{h}px"))
 
+    def _ring(self) -> W.Image:
+        r = self.radius
+        return W.Image(value=_marker_png(r), format="png",
+                       layout=W.Layout(width=f"{2 * r}px", height=f"{2 * r}px", grid_area="a", align_self="flex-start"))
+
+    def margin(self, x: float, y: float) -> str:
+        """The CSS margin that centres a ring on the data point (x, y) of the background's axes."""
+        px, py = self.background.to_pixel(x, y)
+        return f"{round(py) - self.radius}px 0 0 {round(px) - self.radius}px"
+
+    def pin(self, x: float, y: float) -> W.Image:
+        """A new ring fixed on the data point (x, y) (hidden when x or y is not finite), laid over the picture."""
+        ring = self._ring()
+        if math.isfinite(x) and math.isfinite(y):
+            ring.layout.margin = self.margin(x, y)
+        else:
+            ring.layout.visibility = "hidden"
+        self.box.children = (*self.box.children, ring)
+        return ring
+
     def place(self, x: float, y: float) -> None:
         """Centre the marker on the data point (x, y) of the background's axes (and show it)."""
-        px, py = self.background.to_pixel(x, y)
-        margin = f"{round(py) - self.radius}px 0 0 {round(px) - self.radius}px"
+        self.place_at(self.margin(x, y))
+
+    def place_at(self, margin: str) -> None:
+        """Move the marker to a CSS ``margin`` from :meth:`margin` (and show it)."""
         lay = self.marker.layout
         if lay.margin != margin:
             lay.margin = margin
@@ -209,13 +447,18 @@ class Overlay:
         self.marker.layout.visibility = "hidden"
 
 
-def image_widget(value: bytes = b"", size: int | None = None) -> W.Image:
+def image_widget(value: bytes = b"", size: int | None = None, pixelated: bool = False) -> W.Image:
     """A PNG ``Image`` shown at its natural size (``size``: a square's side in CSS pixels), never
-    stretched by its container (stretching would blur the nearest-neighbour pixels)."""
+    stretched by its container (stretching would blur the nearest-neighbour pixels). ``pixelated``:
+    its PNG is smaller than ``size`` and the browser enlarges it without blur (CSS class ``vae-pixels``,
+    ``image-rendering: pixelated`` from :func:`style_css`)."""
     lay = {"align_self": "flex-start"}
     if size:
         lay.update(width=f"{size}px", height=f"{size}px")
-    return W.Image(value=value, format="png", layout=W.Layout(**lay))
+    img = W.Image(value=value, format="png", layout=W.Layout(**lay))
+    if pixelated:
+        img.add_class("vae-pixels")
+    return img
 
 
 def scatter_background(z: torch.Tensor, labels: torch.Tensor | None, lims: Sequence[tuple[float, float]],
@@ -224,7 +467,7 @@ def scatter_background(z: torch.Tensor, labels: torch.Tensor | None, lims: Seque
     """A scatter of 2-D codes coloured by label (:func:`vae_lib.plots.latent_scatter`), drawn once."""
     from ..plots import latent_scatter
 
-    fig, ax = new_figure((3.6, 3.6), dpi=style.dpi)
+    fig, ax = new_figure(style.scatter_size, dpi=style.dpi)
     latent_scatter(z, labels, ax=ax, title=title, s=2.0, alpha=0.5, class_names=class_names)
     ax.set_xlim(*lims[0])
     ax.set_ylim(*lims[1])

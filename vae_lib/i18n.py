@@ -1,0 +1,95 @@
+"""The language of what vae_lib shows: English by default, Korean for the Korean edition.
+
+Strings a user sees (the lecture app's captions, the explorers' labels, default figure titles) go through
+:func:`tr`, which looks them up in a gettext catalog shipped with the package
+(``vae_lib/locale/<lang>/LC_MESSAGES/vae_lib.mo``, compiled from ``translations/<lang>/vae_lib.po`` by
+``python -m vae_tools.translate compile``). The language is, in order: :func:`set_language`, the
+``VAE_LIB_LANG`` environment variable, then ``LANG`` (``ko_KR.UTF-8`` -> Korean); anything else is English.
+``make lab LANG=ko`` and ``make present LANG=ko`` set it for the Korean edition.
+
+Korean figure text needs a font with Hangul: in Korean, figures are drawn in NanumGothic (from the
+``koreanize-matplotlib`` package, a dependency of the ``lab`` extra), with DejaVu Sans for what it lacks.
+"""
+
+from __future__ import annotations
+
+import gettext
+import importlib.util
+import os
+from functools import cache, lru_cache
+from pathlib import Path
+
+__all__ = ["LANGUAGES", "korean_font", "language", "set_language", "tr"]
+
+LANGUAGES = ("en", "ko")
+_LOCALE = Path(__file__).resolve().parent / "locale"
+_chosen: str | None = None
+
+
+def language() -> str:
+    """The current language code, ``"en"`` or ``"ko"``."""
+    if _chosen is not None:
+        return _chosen
+    for var in ("VAE_LIB_LANG", "LANG"):
+        value = os.environ.get(var, "")
+        if value:
+            code = value.split("_")[0].split(".")[0].lower()
+            return code if code in LANGUAGES else "en"
+    return "en"
+
+
+def set_language(code: str) -> None:
+    """Show everything in ``code`` (``"en"`` or ``"ko"``) from now on; Korean also sets up a Hangul font."""
+    global _chosen
+    if code not in LANGUAGES:
+        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}; got {code!r}")
+    _chosen = code
+    if code == "ko":
+        _korean_font()
+
+
+@cache
+def _catalog(code: str) -> gettext.NullTranslations:
+    try:
+        return gettext.translation("vae_lib", localedir=_LOCALE, languages=[code])
+    except OSError:
+        return gettext.NullTranslations()
+
+
+def tr(text: str) -> str:
+    """``text`` in the current language (``text`` itself in English, or when there is no translation)."""
+    code = language()
+    if code == "en":
+        return text
+    if code == "ko":
+        _korean_font()
+    return _catalog(code).gettext(text)
+
+
+@lru_cache(maxsize=1)
+def korean_font() -> str:
+    """Register NanumGothic with matplotlib (the font files ``koreanize-matplotlib`` ships, found without importing
+    that package, whose import changes matplotlib's settings) and return the font's name.
+
+    Raises:
+        RuntimeError: no NanumGothic available (``pip install koreanize-matplotlib``).
+    """
+    from matplotlib import font_manager
+
+    spec = importlib.util.find_spec("koreanize_matplotlib")
+    if spec is not None and spec.origin:
+        for path in sorted((Path(spec.origin).parent / "fonts").glob("NanumGothic*.ttf")):
+            font_manager.fontManager.addfont(str(path))
+    if not any(f.name == "NanumGothic" for f in font_manager.fontManager.ttflist):
+        raise RuntimeError("Korean figure text needs a font with Hangul (NanumGothic): pip install koreanize-matplotlib")
+    return "NanumGothic"
+
+
+@lru_cache(maxsize=1)
+def _korean_font() -> None:
+    """Draw figure text in NanumGothic, with DejaVu Sans for the glyphs it lacks. (NanumGothic must come first:
+    a text with $math$ in it is set by mathtext, which takes its letters from the first font and has no
+    fallback.)"""
+    import matplotlib
+
+    matplotlib.rcParams["font.family"] = [korean_font(), "DejaVu Sans"]

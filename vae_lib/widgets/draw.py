@@ -1,0 +1,207 @@
+r"""Draw a digit: the encoder's q(z|x) follows the pen, live, in the page.
+
+:class:`DrawDigitExplorer` shows a drawing pad (mouse, pen or touch) and a "clear" button. While the pen
+moves, the page (``draw.js``, after the shared engine ``mlp.js``; weights sent once as in :mod:`.inpage`):
+
+1. preprocesses the ink like MNIST (:func:`mnist_preprocess`, the reference of the JavaScript one) and
+   shows the 28 x 28 image the encoder sees, with the ink's bounding box dashed on the pad;
+2. runs the encoder: :math:`(\mu, \log\sigma^2) = \mathrm{encoder}(x)`, :math:`\sigma = e^{\frac12\log\sigma^2}`;
+3. draws, on the 2-D latent map over the test codes coloured by label, the mean and the 2-sigma ellipse
+   :math:`\{z : \sum_j (z_j - \mu_j)^2 / \sigma_j^2 \le 4\}` (axis-aligned, semi-axes :math:`2\sigma_j`; it holds
+   :math:`1 - e^{-2} \approx 86\%` of q's mass);
+4. decodes the mean: the reconstruction :math:`\hat x = \sigma(\mathrm{decoder}(\mu))`;
+5. prints the two ELBO terms in nats: the reconstruction term at :math:`z = \mu`,
+
+   .. math:: \log p(x \mid z=\mu) = \sum_{d=1}^{D} x_d \log \hat x_d + (1 - x_d) \log(1 - \hat x_d)
+
+   (a Gaussian decoder: :math:`-\frac12\sum_d ((x_d - \hat x_d)^2/s_d^2 + \log s_d^2 + \log 2\pi)`), and
+   :math:`\mathrm{KL}(q(z|x)\,\|\,\mathcal N(0, I)) = \frac12\sum_{j=1}^K (\mu_j^2 + \sigma_j^2 - 1 - \log\sigma_j^2)`.
+   Their difference is the ELBO with one point :math:`z = \mu` in place of the average over q.
+
+**Grey targets, not binarized.** The drawn image keeps its grey levels :math:`x_d \in [0, 1]` in the
+Bernoulli term. The zoo's models were trained on dynamically binarized digits, :math:`b_d \sim
+\mathrm{Bernoulli}(x_d)` afresh in every batch, and the grey-target term is exactly the average of the
+binary one over that binarization, :math:`\mathbb E_b[\log p(b \mid z)] = \sum_d x_d\log\hat x_d +
+(1-x_d)\log(1-\hat x_d)`: what training saw, on average, and a number that does not flicker while drawing
+(a thresholded image would jump at every anti-aliased edge).
+
+When a stroke ends the page sends the preprocessed image to the kernel: ``explorer.image`` is that
+``[1, 1, 28, 28]`` tensor and ``explorer.terms()`` computes the same numbers with the model (the reference
+the browser test compares the page with).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import numpy as np
+import torch
+import traitlets
+from torch import nn
+
+from .. import validate
+from ..losses import kl_std_normal
+from .base import Explorer, resolve_model
+from .inpage import (
+    HERE,
+    UnsupportedModel,
+    class_names,
+    css_sizes,
+    encode_test_codes,
+    esm_source,
+    export_networks,
+    map_transform,
+    standalone_html,
+)
+from .render import PaletteBackground, Style, scatter_background
+
+__all__ = ["DrawDigitExplorer", "mnist_preprocess"]
+
+BOX, SIZE = 20, 28
+
+
+def _area_matrix(n_in: int, n_out: int) -> np.ndarray:
+    r"""Box-filter resampling ``[n_out, n_in]``: output cell i covers the input interval :math:`[i f, (i+1) f)`,
+    :math:`f = n_{in}/n_{out}`; its weight on input cell r is the overlap of :math:`[r, r+1)` with it, over f."""
+    f = n_in / n_out
+    i = np.arange(n_out, dtype=np.float64)[:, None]
+    r = np.arange(n_in, dtype=np.float64)[None, :]
+    lo, hi = i * f, (i + 1) * f
+    return np.clip(np.minimum(r + 1, hi) - np.maximum(r, lo), 0.0, None) / f
+
+
+def mnist_preprocess(ink: Any) -> np.ndarray:
+    r"""MNIST's normalisation of a drawn digit: ink ``[H, W]`` in [0, 1] -> a ``[28, 28]`` float64 image.
+
+    1. the bounding box of the ink (pixels > 0), :math:`h \times w`;
+    2. scaled by :math:`s = 20/\max(h, w)` to :math:`h' \times w'`, :math:`h' = \lfloor h s + \frac12\rfloor`
+       (aspect kept, the longer side 20), anti-aliased by area averaging: each output pixel is the mean of
+       the ink over its footprint (:func:`_area_matrix`, rows then columns);
+    3. placed in a 28 x 28 field so that its centre of mass :math:`(c_y, c_x) = \sum_{ij} v_{ij}\,(i, j) / \sum v`
+       (pixel indices) lands on pixel (14, 14): offset :math:`\lfloor 14 - c + \frac12\rfloor`, clamped so the box
+       stays inside. MNIST's own test digits come out of this unchanged (``tests/test_draw.py``).
+
+    An empty drawing gives zeros. ``draw.js`` implements the same steps (float64; equal to ~1e-12).
+    """
+    a = np.asarray(ink, dtype=np.float64)
+    if a.ndim != 2 or not np.isfinite(a).all() or a.min(initial=0.0) < 0 or a.max(initial=0.0) > 1:
+        raise ValueError(f"ink must be a finite [H, W] array in [0, 1]; got shape {a.shape}")
+    out = np.zeros((SIZE, SIZE))
+    rows, cols = np.nonzero(a > 0)
+    if rows.size == 0:
+        return out
+    r0, r1, c0, c1 = rows.min(), rows.max(), cols.min(), cols.max()
+    h, w = r1 - r0 + 1, c1 - c0 + 1
+    s = BOX / max(h, w)
+    oh, ow = max(1, math.floor(h * s + 0.5)), max(1, math.floor(w * s + 0.5))
+    b = _area_matrix(h, oh) @ a[r0:r1 + 1, c0:c1 + 1] @ _area_matrix(w, ow).T
+    m = b.sum()
+    cy = (b.sum(1) * np.arange(oh)).sum() / m
+    cx = (b.sum(0) * np.arange(ow)).sum() / m
+    top = min(SIZE - oh, max(0, math.floor(SIZE // 2 - cy + 0.5)))
+    left = min(SIZE - ow, max(0, math.floor(SIZE // 2 - cx + 0.5)))
+    out[top:top + oh, left:left + ow] = np.minimum(b, 1.0)
+    return out
+
+
+class DrawView(anywidget.AnyWidget):
+    """The front end of :class:`DrawDigitExplorer` (anywidget; ``draw.js`` after ``mlp.js``)."""
+
+    _esm = esm_source("draw.js")
+    _css = (HERE / "inpage.css").read_text()
+    spec = traitlets.Dict().tag(sync=True)       # sizes, the layers of both networks, the map's transform
+    weights = traitlets.Bytes().tag(sync=True)   # float32 weights of the encoder and the decoder, sent once
+    scatter = traitlets.Bytes().tag(sync=True)   # PNG of the test codes (2-D models), sent once
+    # from the page: the preprocessed drawing, 784 float32 (or empty); the kernel receives a memoryview
+    image = traitlets.Bytes().tag(sync=True, from_json=lambda js, _: b"" if js is None else bytes(js))
+
+
+class DrawDigitExplorer(Explorer):
+    """Draw a digit; its q(z|x), reconstruction and ELBO terms follow live (see the module docstring).
+
+    Args:
+        model: an mlp VAE with the N(0, I) prior (unconditional), or a zoo name (default ``"vae-2d"``);
+            the latent map needs K = 2 (other K: mu and sigma are printed, no map).
+        dataset: test images for the map (as :class:`~vae_lib.widgets.LatentExplorer`); offline: an empty map.
+        n_points: test codes on the map; ``scale``: screen pixels per image pixel of the 28 x 28 images.
+        size: ``"notebook"``, ``"large"`` (a projector: larger pad, images and text) or a
+            :class:`~vae_lib.widgets.render.Style`.
+
+    Attributes:
+        view (also ``.widget``): the anywidget; ``background``: the map's
+        :class:`~vae_lib.widgets.render.PaletteBackground` (K = 2), else None; ``bounds``: the map's limits.
+    """
+
+    def __init__(self, model: nn.Module | str = "vae-2d", *, dataset: Any = None, n_points: int = 5000,
+                 scale: int | None = None, size: str | Style = "notebook") -> None:
+        model = resolve_model(model)
+        self.use_size(size)
+        if not model.is_variational or model.is_conditional or getattr(model.prior, "name", "") != "normal":
+            raise UnsupportedModel(f"draw-a-digit shows q(z|x) against the prior N(0, I): it needs an unconditional "
+                                   f"VAE with prior='normal'; got a {type(model).__name__}"
+                                   f"{'' if not model.is_variational else ' with prior ' + model.prior.name}")
+        n_points = validate.count(n_points, "n_points")
+        scale = validate.count(scale if scale is not None else max(4, self.style.image_scale // 2), "scale")
+        self.model, K = model.eval(), model.latent_dim
+        specs, weights = export_networks(model, ("encoder", "decoder"))  # raises UnsupportedModel for conv
+        self.background: PaletteBackground | None = None
+        self.bounds: list[tuple[float, float]] = [(-3.0, 3.0)] * K
+        if K == 2:
+            codes, labels = encode_test_codes(model, dataset, n_points)
+            if codes is not None:
+                q = torch.quantile(codes, torch.tensor([0.005, 0.995]), dim=0)
+                self.bounds = [(min(-3.0, float(q[0, j])), max(3.0, float(q[1, j]))) for j in range(2)]
+            else:
+                codes = torch.zeros(0, 2)
+            self.background = scatter_background(codes, labels, self.bounds, "test codes and q(z|x) of the drawing",
+                                                 self.style, class_names=class_names(model, dataset))
+        spec = {"title": f"{type(model).__name__}, K = {K}: draw a digit with the mouse (or a finger); "
+                         "everything below follows the pen, computed in this page",
+                "latent_dim": K, "scale": scale, "likelihood": model.likelihood, "pad_px": min(420, 70 * scale),
+                **css_sizes(self.style),
+                "map": map_transform(self.background) if self.background is not None else None, **specs}
+        if model.likelihood == "gaussian":
+            spec["decoder_logvar"] = model.decoder_log_variance().detach().float().flatten().tolist()
+        self.view = DrawView(spec=spec, weights=weights,
+                             scatter=self.background.plain if self.background is not None else b"")
+        self.view.add_class("vae-explorer")  # the CSS hooks every explorer's root has
+        self.view.add_class(f"vae-size-{self.style.name}")
+        self.widget = self.view
+
+    def plot_texts(self) -> dict[str, list[tuple[str, float]]]:
+        """The texts drawn in the map's PNG (``img.vae-map-img``), ``(text, px)`` smallest first."""
+        return {} if self.background is None else {"vae-map-img": list(getattr(self.background, "texts", []))}
+
+    def update(self) -> None:
+        """Nothing to do in the kernel: the page computes everything while drawing."""
+
+    @property
+    def image(self) -> torch.Tensor | None:
+        """The preprocessed drawing the page sent after the last stroke, ``[1, 1, 28, 28]`` (None: empty pad)."""
+        raw = self.view.image
+        if not raw:
+            return None
+        return torch.from_numpy(np.frombuffer(bytes(raw), dtype="<f4").copy()).reshape(1, 1, SIZE, SIZE)
+
+    @torch.inference_mode()
+    def terms(self, x: Any = None) -> dict[str, Any]:
+        """What the page prints, computed by the model for ``x`` (``[1, 1, 28, 28]`` in [0, 1]; default
+        :attr:`image`): ``mu``, ``logvar``, ``sigma`` (lists), ``rec`` = log p(x | z = mu) and ``kl`` (nats)."""
+        x = self.image if x is None else x
+        if x is None:
+            raise ValueError("nothing drawn yet: draw a digit, or pass x")
+        x = validate.images(torch.as_tensor(x, dtype=torch.float32).reshape(1, 1, SIZE, SIZE), name="x")
+        mu, logvar = self.model.encode(x)
+        rec = self.model.log_likelihood(x, mu)
+        return {"mu": mu[0].tolist(), "logvar": logvar[0].tolist(), "sigma": (0.5 * logvar).exp()[0].tolist(),
+                "rec": float(rec[0]), "kl": float(kl_std_normal(mu, logvar)[0])}
+
+    def save_html(self, path: str | os.PathLike, title: str = "Draw a digit") -> Path:
+        """Write a self-contained HTML page of this explorer (works from file://, no Jupyter, no network)."""
+        path = Path(path)
+        path.write_text(standalone_html(self.view, title))
+        return path
