@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test test-fast install bench pretrained zoo-report present slides html vendor diagrams lint lock clean-venv
+.PHONY: lab translate test test-fast install bench pretrained zoo-report present slides html vendor diagrams lint lock clean-venv
 
 # The tested versions of every package are pinned in constraints.txt (pyproject.toml holds ranges).
 $(STAMP): pyproject.toml constraints.txt
@@ -22,14 +22,28 @@ install: $(STAMP)
 # JupyterLab refuses to run as root unless told; users are rarely root, containers often are.
 LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
 
+# The Korean edition (한국어판): make lab LANG=ko, make present LANG=ko (or any ko_KR locale in LANG).
+EDITION  := $(if $(filter ko%,$(LANG)),ko,en)
+LAB_DIR  := $(if $(filter ko,$(EDITION)),notebooks/ko,notebooks)
+
 lab: $(STAMP)
-	cd notebooks && ../$(VENV)/bin/jupyter lab $(LAB_FLAGS) 00_start_here.ipynb
+	cd $(LAB_DIR) && VAE_LIB_LANG=$(EDITION) $(abspath $(VENV))/bin/jupyter lab $(LAB_FLAGS) 00_start_here.ipynb
+
+# Rebuild the Korean edition from the English notebooks and translations/ko/*.po (after `update` and
+# translating what it reported), compile the app's catalog, and execute the built notebooks in order.
+translate: $(STAMP)
+	$(PY) -m vae_tools.translate update
+	$(PY) -m vae_tools.translate compile
+	$(PY) -m vae_tools.translate build
+	for nb in notebooks/ko/[0-9][0-9]_*.ipynb; do \
+	  VAE_LIB_LANG=ko OMP_NUM_THREADS=1 $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace "$$nb" || exit 1; done
+	$(PY) -m vae_tools.translate check
 
 # Lecture mode: every explorer in a code-free app (Voila) at http://127.0.0.1:8866, drawn for a projector;
 # its kernel websockets send without Nagle's delay (vae_tools.jupyter_nodelay; Voila loads no server extensions)
 PORT ?= 8866
 present: $(STAMP)
-	$(VENV)/bin/voila --no-browser --Voila.ip=127.0.0.1 --Voila.kernel_websocket_connection_class=vae_tools.jupyter_nodelay.NoDelayWebsocketConnection --port=$(PORT) lecture/app.ipynb
+	VAE_LIB_LANG=$(EDITION) $(VENV)/bin/voila --no-browser --Voila.ip=127.0.0.1 --Voila.kernel_websocket_connection_class=vae_tools.jupyter_nodelay.NoDelayWebsocketConnection --port=$(PORT) lecture/app.ipynb
 
 # Offline pages: the decks and the HTML copies load reveal.js, MathJax, require.js, jQuery, the widget
 # renderer (@jupyter-widgets/html-manager) and the anywidget front end from a folder vendor/ next to them,

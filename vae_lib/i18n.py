@@ -19,7 +19,7 @@ import os
 from functools import cache, lru_cache
 from pathlib import Path
 
-__all__ = ["LANGUAGES", "korean_font", "language", "set_language", "tr"]
+__all__ = ["LANGUAGES", "N_", "korean_font", "language", "set_language", "tr"]
 
 LANGUAGES = ("en", "ko")
 _LOCALE = Path(__file__).resolve().parent / "locale"
@@ -54,6 +54,12 @@ def _catalog(code: str) -> gettext.NullTranslations:
         return gettext.translation("vae_lib", localedir=_LOCALE, languages=[code])
     except OSError:
         return gettext.NullTranslations()
+
+
+def N_(text: str) -> str:
+    """Mark ``text`` for translation without translating it now (gettext's ``gettext_noop``): for strings
+    defined at import time, such as the lecture app's tab captions, that :func:`tr` translates when shown."""
+    return text
 
 
 def tr(text: str) -> str:

@@ -127,16 +127,7 @@ def hole_fraction(samples: torch.Tensor, train_codes: torch.Tensor, test_codes: 
     99 % of them lies where the decoder was never trained. Distances are Euclidean in latent units;
     the threshold adapts to each model's scale, so AE and VAE compare fairly. ``[N, K]`` each.
     """
-    for name, t in (("samples", samples), ("train_codes", train_codes), ("test_codes", test_codes)):
-        if not isinstance(t, torch.Tensor) or t.dim() != 2 or t.shape[0] == 0:
-            raise ValueError(f"{name} must be a non-empty tensor of codes [N, K]; got {validate._shape(t)}")
-    if not samples.shape[1] == train_codes.shape[1] == test_codes.shape[1]:
-        raise ValueError(f"the codes differ in size: {samples.shape[1]}, {train_codes.shape[1]}, {test_codes.shape[1]}")
-    quantile = validate.number(quantile, "quantile", minimum=0.0, maximum=1.0)
-    train = train_codes.float()
-    d_test = torch.cdist(test_codes.float(), train).min(dim=1).values
-    d = torch.cdist(samples.float(), train).min(dim=1).values
-    return float((d > torch.quantile(d_test, quantile)).float().mean())
+    return float(hole_mask(samples, train_codes, test_codes, quantile).float().mean())
 
 
 def bits_per_dim(nll_nats: float, dims: int = 784, levels: int = 256) -> float:

@@ -130,7 +130,7 @@ def _table() -> list[Recipe]:
                notes="conv 1->32->64 channels (4x4, stride 2), 3136->256->2K; decoder mirrored with transposed convs"),
         Recipe("vae-vamp-40d", "VAE", {"latent_dim": 40, "hidden": [512, 256], "prior": "vamp",
                                        "prior_components": 500},
-               "the best model of the series: a learned prior (VampPrior) closes the prior's holes", epochs=400,
+               "the best model of the series: a learned prior (VampPrior) closes the prior's holes", epochs=120,
                kl_warmup_epochs=10, iwae_k=1000, extra={"nll_images": 10_000},
                notes="784-512-256-40 MLP, VampPrior with 500 pseudo-images started at training images, Adam 1e-3 "
                      "with cosine decay, KL warm-up over 10 epochs; -log p(x) on all 10,000 test images"),

@@ -212,11 +212,13 @@ def beta_grid(latent_dim: int, *, root: str | os.PathLike | None = None) -> dict
 
 
 # --------------------------------------------------------------------------- evaluation
-def test_set(dataset: str, pixels: str = "binary") -> tuple[torch.Tensor, torch.Tensor]:
-    """The fixed test set of ``dataset``: binarized or dequantized once with seed :data:`EVAL_SEED`, or grey."""
+def test_set(dataset: str, pixels: str = "binary", *, download: bool | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The fixed test set of ``dataset``: binarized or dequantized once with seed :data:`EVAL_SEED`, or grey
+    (``download`` as :func:`vae_lib.data.load_mnist`)."""
     mode = {"binary": "dynamic", "dequantized": "dequantize", "grey": None}[validate.choice(
         pixels, "pixels", ("binary", "dequantized", "grey"))]
-    return load_mnist("test", dataset=dataset, binarize=mode, seed=EVAL_SEED)
+    kwargs = {} if download is None else {"download": download}
+    return load_mnist("test", dataset=dataset, binarize=mode, seed=EVAL_SEED, **kwargs)
 
 
 def _clean(value: float | None) -> float | None:

@@ -261,11 +261,11 @@ def out_of_date(lang: str) -> list[str]:
 
 
 def app_strings() -> list[tuple[str, str]]:
-    """``(text, "file:line")`` of every ``tr("...")`` with a literal argument in vae_lib's source."""
+    """``(text, "file:line")`` of every ``tr("...")`` or ``N_("...")`` with a literal argument in vae_lib's source."""
     found = []
     for path in sorted((ROOT / "vae_lib").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "tr" and node.args
+            if (isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("tr", "N_") and node.args
                     and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
                 found.append((node.args[0].value, f"{path.relative_to(ROOT)}:{node.lineno}"))
     return found

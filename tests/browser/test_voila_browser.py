@@ -11,7 +11,7 @@ import pytest
 
 from .test_explorers_browser import CHROMIUM_FLAGS, SHOTS, WAIT_NEW_PIXELS_JS, _chromium
 
-N_TABS = 6
+N_TABS = 7
 
 
 def test_slider_in_the_voila_app_changes_the_image(voila_app):

@@ -1,6 +1,6 @@
 r"""Live explorers for JupyterLab (ipywidgets 8): sliders that respond while they move.
 
-Five explorers, one per module, each one object with ``.display()`` (or just leave it last in a cell):
+Seven explorers, one per module, each one object with ``.display()`` (or just leave it last in a cell):
 
 * :class:`LatentExplorer` (:mod:`.latent`) -- one slider per latent dimension of any vae_lib model
   (VAE, Autoencoder, conditional VAE); the decoded image follows the sliders, and for a 2-D model a
@@ -12,6 +12,10 @@ Five explorers, one per module, each one object with ``.display()`` (or just lea
   path :math:`z_\alpha = (1-\alpha) z_1 + \alpha z_2` for several models side by side.
 * :class:`KLExplorer` (:mod:`.kl`) -- two 1-D densities q and p, KL(q||p) and KL(p||q) in closed form and
   by Monte Carlo; a mixture target shows mode-seeking against mass-covering.
+* :class:`InPageLatentExplorer` (:mod:`.inpage`) and :class:`DrawDigitExplorer` (:mod:`.draw`) -- the
+  latent explorer and "draw a digit" with the networks running in the page (anywidget, JavaScript):
+  no round trip to the kernel per move; :func:`latent_explorer` picks the in-page one when the model
+  can run there.
 * :class:`ELBOGapExplorer` (:mod:`.elbo_gap`) -- a toy model with an exact posterior
   (:class:`vae_lib.toy.NonlinearToy1D`): log p(x) = ELBO + KL(q || p(z|x)) at every q.
 
@@ -44,7 +48,9 @@ from __future__ import annotations
 
 from .base import Explorer
 from .beta import BetaExplorer
+from .draw import DrawDigitExplorer, mnist_preprocess
 from .elbo_gap import ELBOGapExplorer
+from .inpage import InPageLatentExplorer, latent_explorer
 from .interpolation import InterpolationExplorer
 from .kl import KLExplorer
 from .latent import LatentExplorer
@@ -54,11 +60,15 @@ __all__ = [
     "SCALE",
     "SIZES",
     "BetaExplorer",
+    "DrawDigitExplorer",
     "ELBOGapExplorer",
     "Explorer",
+    "InPageLatentExplorer",
     "InterpolationExplorer",
     "KLExplorer",
     "LatentExplorer",
     "Style",
+    "latent_explorer",
+    "mnist_preprocess",
     "render_png",
 ]

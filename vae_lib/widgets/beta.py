@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from .. import validate
+from ..i18n import tr
 from ..models import LatentModel
 from .base import Explorer, resolve_dataset, resolve_model
 from .render import Overlay, PaletteBackground, image_widget, new_figure, render_png, scatter_background
@@ -98,7 +99,7 @@ class BetaExplorer(Explorer):
         st = self.style
         self.beta_slider = W.SelectionSlider(options=[(_fmt_beta(b), b) for b in self.betas],
                                              value=1.0 if 1.0 in self.models else self.betas[len(self.betas) // 2],
-                                             description="beta", continuous_update=True,
+                                             description=tr("beta"), continuous_update=True,
                                              layout=W.Layout(width=f"{st.wide_slider_width}px"),
                                              **self.description_style())
         self._rd = Overlay(self._draw_rd(), st.marker_radius)
@@ -212,9 +213,9 @@ class BetaExplorer(Explorer):
             if math.isfinite(r):
                 ax.annotate(f"β={_fmt_beta(b)}", (r, d), textcoords="offset points", xytext=(5, 3),
                             fontsize=st.font_small)
-        ax.set_xlabel("rate  KL(q(z|x) || p(z))  [nats]")
-        ax.set_ylabel("distortion  -E_q[log p(x|z)]  [nats]")
-        ax.set_title("rate-distortion (test set)", fontsize=st.font_normal)
+        ax.set_xlabel(tr("rate  KL(q(z|x) || p(z))  [nats]"))
+        ax.set_ylabel(tr("distortion  -E_q[log p(x|z)]  [nats]"))
+        ax.set_title(tr("rate-distortion (test set)"), fontsize=st.font_normal)
         fin = pts[np.isfinite(pts).all(1)]
         if len(fin):
             lo, hi = fin.min(0), fin.max(0)
@@ -244,7 +245,7 @@ class BetaExplorer(Explorer):
             dims = codes.var(0).argsort(descending=True)[:2].tolist() if self.latent_dim > 2 else [0, 1]
             c = codes[:, dims]
             lim = max(3.0, float(c.abs().quantile(0.995)) * 1.05)
-            bg = scatter_background(c, self._scatter_y, [(-lim, lim), (-lim, lim)], f"test codes, β={_fmt_beta(b)}",
+            bg = scatter_background(c, self._scatter_y, [(-lim, lim), (-lim, lim)], tr("test codes, β={beta}").format(beta=_fmt_beta(b)),
                                     self.style, f"$z_{{{dims[0] + 1}}}$", f"$z_{{{dims[1] + 1}}}$")
             out["scatter"], out["texts"] = bg.plain, bg.texts
         r, d = self.rd[b]

@@ -44,10 +44,12 @@ import traitlets
 from torch import nn
 
 from .. import validate
+from ..i18n import tr
 from ..losses import kl_std_normal
-from .base import Explorer, resolve_model
+from .base import resolve_model
 from .inpage import (
     HERE,
+    InPageExplorer,
     UnsupportedModel,
     class_names,
     css_sizes,
@@ -120,7 +122,7 @@ class DrawView(anywidget.AnyWidget):
     image = traitlets.Bytes().tag(sync=True, from_json=lambda js, _: b"" if js is None else bytes(js))
 
 
-class DrawDigitExplorer(Explorer):
+class DrawDigitExplorer(InPageExplorer):
     """Draw a digit; its q(z|x), reconstruction and ELBO terms follow live (see the module docstring).
 
     Args:
@@ -157,27 +159,17 @@ class DrawDigitExplorer(Explorer):
                 self.bounds = [(min(-3.0, float(q[0, j])), max(3.0, float(q[1, j]))) for j in range(2)]
             else:
                 codes = torch.zeros(0, 2)
-            self.background = scatter_background(codes, labels, self.bounds, "test codes and q(z|x) of the drawing",
+            self.background = scatter_background(codes, labels, self.bounds, tr("test codes and q(z|x) of the drawing"),
                                                  self.style, class_names=class_names(model, dataset))
-        spec = {"title": f"{type(model).__name__}, K = {K}: draw a digit with the mouse (or a finger); "
-                         "everything below follows the pen, computed in this page",
+        spec = {"title": tr("{model}, K = {K}: draw a digit with the mouse (or a finger); everything below "
+                            "follows the pen, computed in this page").format(model=type(model).__name__, K=K),
                 "latent_dim": K, "scale": scale, "likelihood": model.likelihood, "pad_px": min(420, 70 * scale),
                 **css_sizes(self.style),
                 "map": map_transform(self.background) if self.background is not None else None, **specs}
         if model.likelihood == "gaussian":
             spec["decoder_logvar"] = model.decoder_log_variance().detach().float().flatten().tolist()
-        self.view = DrawView(spec=spec, weights=weights,
-                             scatter=self.background.plain if self.background is not None else b"")
-        self.view.add_class("vae-explorer")  # the CSS hooks every explorer's root has
-        self.view.add_class(f"vae-size-{self.style.name}")
-        self.widget = self.view
-
-    def plot_texts(self) -> dict[str, list[tuple[str, float]]]:
-        """The texts drawn in the map's PNG (``img.vae-map-img``), ``(text, px)`` smallest first."""
-        return {} if self.background is None else {"vae-map-img": list(getattr(self.background, "texts", []))}
-
-    def update(self) -> None:
-        """Nothing to do in the kernel: the page computes everything while drawing."""
+        self._show(DrawView(spec=spec, weights=weights,
+                            scatter=self.background.plain if self.background is not None else b""))
 
     @property
     def image(self) -> torch.Tensor | None:

@@ -9,6 +9,7 @@ import ipywidgets as W
 from scipy.stats import norm
 
 from .. import validate
+from ..i18n import tr
 from ..toy import NonlinearToy1D, one_thread
 from .base import Explorer, clamp
 from .render import LiveFigure, new_figure
@@ -57,7 +58,7 @@ class ELBOGapExplorer(Explorer):
         self.sliders = {"x": self.slider("x", x, *self.X_RANGE),
                         "mu": self.slider("μ of q", mu, *mu_range, name="mu"),
                         "sigma": self.slider("σ of q", sigma, *sigma_range, name="sigma")}
-        self.fit_button = W.Button(description="fit q (max ELBO)",
+        self.fit_button = W.Button(description=tr("fit q (max ELBO)"),
                                    **({"layout": W.Layout(width="260px")} if self.style.css_font_px else {}))
         self.fit_button.on_click(lambda _: self.fit())
         self.values: dict[str, float] = {}
@@ -66,14 +67,14 @@ class ELBOGapExplorer(Explorer):
         fig, (ax, bx) = new_figure(st.elbo_size, dpi=st.dpi, ncols=2, gridspec_kw={"width_ratios": [2.0, 1.3]})
         ax.set_xlim(-3.5, 3.5)
         ax.set_xlabel("z")
-        ax.set_ylabel("density")
+        ax.set_ylabel(tr("density"))
         (self._lpost,) = ax.plot(self._zs, self._zs * 0, color="tab:orange", lw=st.line_width, label="p(z|x) exact")
         (self._lq,) = ax.plot(self._zs, self._zs * 0, color="tab:blue", lw=st.line_width, label="q(z)")
         ax.legend(loc="upper left", fontsize=st.font_label)
         bx.set_xticks([0, 1, 2], ["log p(x)", "ELBO", "+ KL"], fontsize=st.font_label)
         bx.set_xlim(-0.6, 2.6)
         self._lpx_line = bx.axhline(0, color="0.2", lw=1, ls="--")
-        bx.set_ylabel("nats")
+        bx.set_ylabel(tr("nats"))
         bx.axhline(0, color="0.5", lw=0.8)
         self._b_lpx = bx.bar([0], [0], color="0.35", width=0.6)[0]
         self._b_elbo = bx.bar([1], [0], color="tab:blue", width=0.6, label="ELBO")[0]

@@ -44,6 +44,7 @@ import traitlets
 from torch import nn
 
 from .. import validate
+from ..i18n import tr
 from .base import Explorer, clamp, model_dataset, resolve_dataset, resolve_model
 from .render import PaletteBackground, Style, scatter_background
 
@@ -157,6 +158,27 @@ def class_names(model: nn.Module, dataset: Any) -> list[str] | None:
     return None
 
 
+class InPageExplorer(Explorer):
+    """What the in-page explorers share: the anywidget view as ``.widget`` with the explorers' CSS hooks, the
+    texts of the map's PNG, and no work in the kernel per move (the page computes)."""
+
+    background: PaletteBackground | None
+    view: anywidget.AnyWidget
+
+    def _show(self, view: anywidget.AnyWidget) -> None:
+        self.view = view
+        self.view.add_class("vae-explorer")  # the CSS hooks every explorer's root has
+        self.view.add_class(f"vae-size-{self.style.name}")
+        self.widget = self.view
+
+    def plot_texts(self) -> dict[str, list[tuple[str, float]]]:
+        """The texts drawn in the map's PNG (``img.vae-map-img``), ``(text, px)`` smallest first."""
+        return {} if self.background is None else {"vae-map-img": list(getattr(self.background, "texts", []))}
+
+    def update(self) -> None:
+        """Nothing to do in the kernel: the page computes and paints."""
+
+
 class InPageView(anywidget.AnyWidget):
     """The front end of :class:`InPageLatentExplorer` (anywidget; ``inpage.js`` after ``mlp.js``)."""
 
@@ -169,7 +191,7 @@ class InPageView(anywidget.AnyWidget):
     label = traitlets.Int(0).tag(sync=True)
 
 
-class InPageLatentExplorer(Explorer):
+class InPageLatentExplorer(InPageExplorer):
     """One slider per latent dimension; the decoder runs in the page (see the module docstring).
 
     Args:
@@ -215,26 +237,16 @@ class InPageLatentExplorer(Explorer):
         self.bounds = [(float(c - 3 * s), float(c + 3 * s)) for c, s in zip(center, spread)]
         self.background: PaletteBackground | None = None
         if K == 2 and scatter and codes is not None:
-            self.background = scatter_background(codes, labels, self.bounds, "test codes (mean of q(z|x))",
+            self.background = scatter_background(codes, labels, self.bounds, tr("test codes (mean of q(z|x))"),
                                                  self.style, class_names=class_names(model, dataset))
         specs, weights = export_networks(model, ("decoder",))
-        spec = {"title": f"{type(model).__name__}, K = {K}: drag a slider (or click the map) to move z; "
-                         "the decoder runs in this page",
+        spec = {"title": tr("{model}, K = {K}: drag a slider (or click the map) to move z; the decoder runs in this "
+                            "page").format(model=type(model).__name__, K=K),
                 "latent_dim": K, "n_classes": model.n_classes if model.is_conditional else 0, "scale": scale,
                 "bounds": self.bounds, "marker_radius": self.style.marker_radius, **css_sizes(self.style),
                 "map": map_transform(self.background) if self.background is not None else None, **specs}
-        self.view = InPageView(spec=spec, weights=weights, z=[float(c) for c in center],
-                               scatter=self.background.plain if self.background is not None else b"")
-        self.view.add_class("vae-explorer")  # the CSS hooks every explorer's root has
-        self.view.add_class(f"vae-size-{self.style.name}")
-        self.widget = self.view
-
-    def plot_texts(self) -> dict[str, list[tuple[str, float]]]:
-        """The texts drawn in the map's PNG (``img.vae-map-img``), ``(text, px)`` smallest first."""
-        return {} if self.background is None else {"vae-map-img": list(getattr(self.background, "texts", []))}
-
-    def update(self) -> None:
-        """Nothing to do in the kernel: the page decodes and paints."""
+        self._show(InPageView(spec=spec, weights=weights, z=[float(c) for c in center],
+                              scatter=self.background.plain if self.background is not None else b""))
 
     @property
     def z(self) -> torch.Tensor:

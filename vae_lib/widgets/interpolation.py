@@ -9,6 +9,7 @@ import ipywidgets as W
 import torch
 
 from .. import validate
+from ..i18n import tr
 from ..models import LatentModel
 from ..toy import one_thread
 from .base import Explorer, model_dataset, resolve_dataset, resolve_model
@@ -93,13 +94,13 @@ class InterpolationExplorer(Explorer):
             names = DATASETS["fashion"][1]
         classes = [(names[c] if names is not None and c < len(names) else str(c), c) for c in sorted(self._members)]
         st = self.style
-        self.index_a = W.BoundedIntText(value=ia, min=0, max=n - 1, description="test image #",
+        self.index_a = W.BoundedIntText(value=ia, min=0, max=n - 1, description=tr("test image #"),
                                         layout=self.control_layout())
-        self.index_b = W.BoundedIntText(value=ib, min=0, max=n - 1, description="test image #",
+        self.index_b = W.BoundedIntText(value=ib, min=0, max=n - 1, description=tr("test image #"),
                                         layout=self.control_layout())
-        kind = "digit" if names is None else "class"
-        self.digit_a, self.example_a = self._picker(f"from {kind}", classes, ia)
-        self.digit_b, self.example_b = self._picker(f"to {kind}", classes, ib)
+        kind = tr("digit") if names is None else tr("class")
+        self.digit_a, self.example_a = self._picker(tr("from {kind}").format(kind=kind), classes, ia)
+        self.digit_b, self.example_b = self._picker(tr("to {kind}").format(kind=kind), classes, ib)
         self.alpha_slider = self.slider("α", alpha, 0.0, 1.0, wide=True, name="alpha")
         self.endpoints = image_widget()
         self.png_scale = st.png_scale if 0 < st.png_scale < self.scale else self.scale  # (as LatentExplorer)
@@ -117,7 +118,7 @@ class InterpolationExplorer(Explorer):
         if st.css_font_px:  # a projector: the large images side by side, the path strips beside them
             cols = [W.VBox([W.HTML(f"<b>{name}</b>"), self.images[name]]) for name in self.models]
             strips = W.VBox([w for name in self.models for w in (
-                W.HTML(f"<b>{name}</b>: the whole path, α = 0 … 1"), self.paths[name])], layout=W.Layout(grid_gap="6px"))
+                W.HTML(tr("<b>{name}</b>: the whole path, α = 0 … 1").format(name=name)), self.paths[name])], layout=W.Layout(grid_gap="6px"))
             body = W.HBox([*cols, strips], layout=W.Layout(grid_gap=gap, align_items="flex-start"))
         else:
             body = W.HBox([W.VBox([W.HTML(f"<b>{name}</b>"), self.images[name], self.paths[name]])
@@ -132,7 +133,7 @@ class InterpolationExplorer(Explorer):
         members = self._members[c]
         digit = W.Dropdown(options=classes, value=c, description=where,
                            layout=self.control_layout(), **self.description_style())
-        example = W.BoundedIntText(value=members.index(index), min=0, max=len(members) - 1, description="example",
+        example = W.BoundedIntText(value=members.index(index), min=0, max=len(members) - 1, description=tr("example"),
                                    layout=self.control_layout(), **self.description_style())
         return digit, example
 

@@ -13,6 +13,7 @@ from scipy.stats import norm
 from torch.distributions import Normal, kl_divergence
 
 from .. import validate
+from ..i18n import tr
 from .base import Explorer, clamp
 from .render import LiveFigure, new_figure
 
@@ -84,18 +85,18 @@ class KLExplorer(Explorer):
         self._u = rng.random(n_mc)
         st = self.style
         wide = {"layout": W.Layout(width=f"{st.slider_width // 2 - 4}px")} if st.css_font_px else {}
-        self.mode = W.ToggleButtons(options=[("two Gaussians", "gaussian"), ("mixture target", "mixture")],
+        self.mode = W.ToggleButtons(options=[(tr("two Gaussians"), "gaussian"), (tr("mixture target"), "mixture")],
                                     value=mode, **({"style": {"button_width": f"{st.slider_width // 2 - 8}px"}}
                                                    if st.css_font_px else {}))
-        self.fit_qp = W.Button(description="fit q: min KL(q‖p)", tooltip="mode-seeking", **wide)
-        self.fit_pq = W.Button(description="fit q: min KL(p‖q)", tooltip="mass-covering", **wide)
+        self.fit_qp = W.Button(description=tr("fit q: min KL(q‖p)"), tooltip=tr("mode-seeking"), **wide)
+        self.fit_pq = W.Button(description=tr("fit q: min KL(p‖q)"), tooltip=tr("mass-covering"), **wide)
         self.fit_qp.on_click(lambda _: self.fit("qp"))
         self.fit_pq.on_click(lambda _: self.fit("pq"))
         self.values: dict[str, float] = {}
         fig, ax = new_figure(st.kl_size, dpi=st.dpi)
         ax.set_xlim(-8, 8)
         ax.set_xlabel("z")
-        ax.set_ylabel("density")
+        ax.set_ylabel(tr("density"))
         (self._lq,) = ax.plot(self._grid, self._grid * 0, color="tab:blue", lw=st.line_width, label="q")
         (self._lp,) = ax.plot(self._grid, self._grid * 0, color="tab:orange", lw=st.line_width, label="p")
         ax.legend(loc="upper right", fontsize=st.font_normal)

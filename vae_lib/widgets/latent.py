@@ -11,6 +11,7 @@ import ipywidgets as W
 import torch
 
 from .. import validate
+from ..i18n import tr
 from ..toy import one_thread
 from .base import Explorer, clamp, model_dataset, resolve_dataset, resolve_model
 from .render import MARKER_COLOR, Overlay, PaletteBackground, image_widget, render_png, scatter_background
@@ -94,7 +95,7 @@ class LatentExplorer(Explorer):
             for k, (lo, hi) in enumerate(self.bounds)]
         self.label: W.Dropdown | None = None
         if model.is_conditional:
-            self.label = W.Dropdown(options=list(builtins.range(model.n_classes)), value=0, description="label",
+            self.label = W.Dropdown(options=list(builtins.range(model.n_classes)), value=0, description=tr("label"),
                                     layout=self.control_layout(), **self.description_style())
         self.z = torch.tensor([s.value for s in self.sliders], dtype=torch.float32)
         # the PNG is drawn at png_scale (the browser enlarges it, pixelated) when the style says so
@@ -110,7 +111,7 @@ class LatentExplorer(Explorer):
                 from ..data import DATASETS
 
                 names = DATASETS["fashion"][1]
-            self.background = scatter_background(codes, labels, self.bounds, "test codes (mean of q(z|x))",
+            self.background = scatter_background(codes, labels, self.bounds, tr("test codes (mean of q(z|x))"),
                                                  self.style, class_names=names)
             if clickable:
                 self.scatter = scatter_view = self._click_canvas()
@@ -120,8 +121,10 @@ class LatentExplorer(Explorer):
             self.scatter.add_class("vae-latent-scatter")
         self.watch(*self.sliders, *([self.label] if self.label is not None else []))
         self.update()
-        title = W.HTML(f"<b>{type(model).__name__}</b>, K = {K}: drag a slider to move z "
-                       f"(range: +-3 sigma of the {'prior' if range == 'prior' else 'aggregate posterior'})")
+        title = W.HTML(tr("<b>{model}</b>, K = {K}: drag a slider to move z (range: +-3 sigma of the prior)")
+                       .format(model=type(model).__name__, K=K) if range == "prior" else
+                       tr("<b>{model}</b>, K = {K}: drag a slider to move z (range: +-3 sigma of the aggregate posterior)")
+                       .format(model=type(model).__name__, K=K))
         left = W.VBox([*([self.label] if self.label is not None else []), *self.sliders, self.image])
         row = W.HBox([left, scatter_view] if self.scatter is not None else [left])
         if self.style.css_font_px:
