@@ -96,6 +96,9 @@ ex = LatentExplorer(model, scatter=False)    # an explorer, without data
 before = ex.image.value
 ex.set_z([1.0, -1.0])
 assert ex.image.value != before and ex.image.value[:8] == b'\\x89PNG\\r\\n\\x1a\\n'
+from vae_lib import i18n
+i18n._chosen = 'ko'                          # the Korean catalog ships in the wheel too
+assert i18n.tr('Latent space') != 'Latent space', 'no compiled Korean catalog in the installed package'
 print(json.dumps({'root': str(zoo.default_root()), 'models': len(zoo.names()), 'version': vae_lib.__version__}))
 """
 

@@ -72,3 +72,18 @@ def test_changing_one_english_sentence_makes_the_check_fail_and_name_the_cell(tm
 ])
 def test_figure_texts_are_found_at_their_call(source, expected):
     assert [t for *_, t in translate.figure_strings(source)] == expected
+
+
+def test_the_library_shows_every_app_string_in_korean_when_asked(monkeypatch):
+    """tr() answers from the compiled catalog that ships in the package: each app string as its .po says."""
+    import polib
+
+    from vae_lib import i18n
+
+    po = {e.msgid: e.msgstr for e in polib.pofile(str(translate.CATALOGS / LANG / "vae_lib.po"))}
+    monkeypatch.setattr(i18n, "_chosen", LANG)
+    strings = {text for text, _ in translate.app_strings()}
+    assert strings and all(i18n.tr(text) == po[text] != text or text == po[text] for text in strings)
+    assert sum(i18n.tr(text) != text for text in strings) >= len(strings) - 2   # "β" and the like stay as they are
+    monkeypatch.setattr(i18n, "_chosen", "en")
+    assert all(i18n.tr(text) == text for text in strings)

@@ -8,6 +8,7 @@ moves to the first section. Skipped, with the reason, when Playwright or Chromiu
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -38,7 +39,11 @@ def test_rise_presents_a_notebook_as_a_deck(tmp_path):
             page.evaluate("() => window.jupyterapp.commands.execute('RISE:preview')")
             page.wait_for_function("() => [...document.querySelectorAll('iframe')].some(f => f.src.includes('/rise/'))",
                                    timeout=60_000)
-            deck = next(f for f in page.frames if "/rise/" in f.url)
+            deadline = time.monotonic() + 60   # the iframe element comes first, its frame a moment later
+            while not (decks := [f for f in page.frames if "/rise/" in f.url]):
+                assert time.monotonic() < deadline, "RISE's deck frame never loaded"
+                page.wait_for_timeout(100)
+            deck = decks[0]
             deck.wait_for_selector(".reveal .slides > section", timeout=60_000)
             assert deck.locator(".reveal .slides > section").count() == n_slides
             page.locator("iframe").last.click(position={"x": 20, "y": 20})
