@@ -95,7 +95,24 @@ def korean_font() -> str:
 def _korean_font() -> None:
     """Draw figure text in NanumGothic, with DejaVu Sans for the glyphs it lacks. (NanumGothic must come first:
     a text with $math$ in it is set by mathtext, which takes its letters from the first font and has no
-    fallback.)"""
+    fallback.) NanumGothic has no minus sign U+2212: tick labels get the hyphen-minus instead, as koreanize-matplotlib
+    sets, and log axes, whose labels are mathtext (``$\\mathdefault{10^{-1}}$``, where mathtext would turn "-" into
+    U+2212), get the same labels with a text hyphen (the log scale registered below)."""
     import matplotlib
+    from matplotlib import scale, ticker
+
+    class HyphenLogFormatter(ticker.LogFormatterSciNotation):
+        def __call__(self, x, pos=None):
+            return super().__call__(x, pos).replace("{-", r"{\text{-}")
+
+    class KoreanLogScale(scale.LogScale):
+        name = "log"
+
+        def set_default_locators_and_formatters(self, axis):
+            super().set_default_locators_and_formatters(axis)
+            axis.set_major_formatter(HyphenLogFormatter(self.base))
+            axis.set_minor_formatter(HyphenLogFormatter(self.base, labelOnlyBase=(self.subs is not None)))
 
     matplotlib.rcParams["font.family"] = [korean_font(), "DejaVu Sans"]
+    matplotlib.rcParams["axes.unicode_minus"] = False
+    scale.register_scale(KoreanLogScale)
