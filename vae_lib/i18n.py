@@ -108,6 +108,9 @@ def _korean_font() -> None:
     class KoreanLogScale(scale.LogScale):
         name = "log"
 
+        def __init__(self, *args, **kwargs):  # no named *axis*: matplotlib >= 3.11 passes none, older ones one
+            super().__init__(*args, **kwargs)
+
         def set_default_locators_and_formatters(self, axis):
             super().set_default_locators_and_formatters(axis)
             axis.set_major_formatter(HyphenLogFormatter(self.base))
