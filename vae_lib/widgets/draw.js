@@ -86,7 +86,8 @@ function render({ model, el }) {
     .forEach(([k, v]) => bbox.setAttribute(k, v));
   padSvg.append(bbox);
   padBox.append(pad, padSvg);
-  const clear = h("button", "vae-clear", "clear");
+  const T = spec.text;  // the page's words, in the language vae_lib shows (vae_lib.i18n)
+  const clear = h("button", "vae-clear", T.clear);
   const pre = pixelCanvas(scale, "vae-pre");
   const rec = pixelCanvas(scale, "vae-recon");
   const terms = h("table", "vae-terms");
@@ -102,12 +103,10 @@ function render({ model, el }) {
   const col = (...kids) => { const c = h("div", "vae-panel"); c.append(...kids); return c; };
   const body = h("div", "vae-body");
   body.append(
-    col(h("div", null, "draw a digit"), padBox, clear),
-    col(h("div", null, "what the encoder sees"), pre.canvas,
-        h("div", "vae-caption", "MNIST's preprocessing: the ink's bounding box (dashed) scaled to fit 20 x 20 " +
-                                "(aspect kept, area-averaged), placed in 28 x 28 with its centre of mass at the centre")),
-    ...(map ? [col(h("div", null, "q(z|x): mean and 2-sigma ellipse"), map.box)] : []),
-    col(h("div", null, "reconstruction (decode the mean)"), rec.canvas, terms));
+    col(h("div", null, T.pad), padBox, clear),
+    col(h("div", null, T.sees), pre.canvas, h("div", "vae-caption", T.preprocessing)),
+    ...(map ? [col(h("div", null, T.ellipse), map.box)] : []),
+    col(h("div", null, T.reconstruction), rec.canvas, terms));
   root.append(h("div", "vae-title", spec.title), body);
 
   // --- the numbers --------------------------------------------------------------------------------
@@ -152,7 +151,7 @@ function render({ model, el }) {
     if (!state) {
       pre.paint(new Float64Array(784));
       rec.paint(new Float64Array(784));
-      terms.innerHTML = row("draw a digit in the box", "");
+      terms.innerHTML = row(T.empty, "");
       return;
     }
     const [r0, c0, bh, bw] = state.pre.box;
@@ -168,9 +167,9 @@ function render({ model, el }) {
     }
     const vec = (v) => `(${v.slice(0, 4).map((a) => a.toFixed(2)).join(", ")}${v.length > 4 ? ", ..." : ""})`;
     terms.innerHTML = row("μ", vec(state.mu)) + row("σ", vec(state.sigma)) +
-      row("reconstruction log p(x | z = μ)", `${state.rec.toFixed(1)} nats`) +
+      row(T.rec, `${state.rec.toFixed(1)} nats`) +
       row("KL(q(z|x) ‖ N(0, I))", `${state.kl.toFixed(2)} nats`) +
-      row("reconstruction − KL", `${(state.rec - state.kl).toFixed(1)} nats`);
+      row(T.difference, `${(state.rec - state.kl).toFixed(1)} nats`);
   }
 
   // --- drawing ------------------------------------------------------------------------------------

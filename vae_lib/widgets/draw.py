@@ -163,6 +163,14 @@ class DrawDigitExplorer(InPageExplorer):
                                                  self.style, class_names=class_names(model, dataset))
         spec = {"title": tr("{model}, K = {K}: draw a digit with the mouse (or a finger); everything below "
                             "follows the pen, computed in this page").format(model=type(model).__name__, K=K),
+                "text": {"clear": tr("clear"), "pad": tr("draw a digit"), "sees": tr("what the encoder sees"),
+                         "preprocessing": tr("MNIST's preprocessing: the ink's bounding box (dashed) scaled to fit "
+                                             "20 x 20 (aspect kept, area-averaged), placed in 28 x 28 with its centre "
+                                             "of mass at the centre"),
+                         "ellipse": tr("q(z|x): mean and 2-sigma ellipse"),
+                         "reconstruction": tr("reconstruction (decode the mean)"),
+                         "empty": tr("draw a digit in the box"), "rec": tr("reconstruction log p(x | z = μ)"),
+                         "difference": tr("reconstruction − KL")},
                 "latent_dim": K, "scale": scale, "likelihood": model.likelihood, "pad_px": min(420, 70 * scale),
                 **css_sizes(self.style),
                 "map": map_transform(self.background) if self.background is not None else None, **specs}

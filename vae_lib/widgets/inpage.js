@@ -33,7 +33,7 @@ function render({ model, el }) {
     select = h("select", "vae-label");
     for (let c = 0; c < C; c++) select.append(new Option(String(c), String(c)));
     select.value = String(label);
-    row.append(h("span", "vae-name", "label"), select);
+    row.append(h("span", "vae-name", spec.text.label), select);
     controls.append(row);
   }
   const sliders = [], readouts = [];

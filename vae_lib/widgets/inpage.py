@@ -242,6 +242,7 @@ class InPageLatentExplorer(InPageExplorer):
         specs, weights = export_networks(model, ("decoder",))
         spec = {"title": tr("{model}, K = {K}: drag a slider (or click the map) to move z; the decoder runs in this "
                             "page").format(model=type(model).__name__, K=K),
+                "text": {"label": tr("label")},
                 "latent_dim": K, "n_classes": model.n_classes if model.is_conditional else 0, "scale": scale,
                 "bounds": self.bounds, "marker_radius": self.style.marker_radius, **css_sizes(self.style),
                 "map": map_transform(self.background) if self.background is not None else None, **specs}
