@@ -681,7 +681,8 @@ def test_kl_and_elbo_moves_send_only_what_moved(monkeypatch):
 
 
 def test_live_figure_draws_the_artists_where_matplotlib_does():
-    from vae_lib.widgets.render import LiveFigure, new_figure
+    from vae_lib.widgets.render import new_figure
+    from vae_lib.widgets.svg import LiveFigure
 
     fig, ax = new_figure((3, 2), dpi=100)
     ax.set_xlim(0, 10)

@@ -34,7 +34,7 @@ with matplotlib into a palette PNG and sent to the browser once; the marker of t
 small image laid over it, moved by changing its CSS margin (a few bytes). The beta explorer sends
 every model's panels once and a move changes one CSS class of its root (which model's panels are
 shown). The toy explorers send their axes once and, per move, only the changing curves and bars as
-a few kB of SVG (:class:`~.render.LiveFigure`). ``benchmarks/widget_latency.py`` measures the update
+a few kB of SVG (:class:`~.svg.LiveFigure`). ``benchmarks/widget_latency.py`` measures the update
 paths against a bare decode + PNG, ``benchmarks/browser_latency.py`` key press to pixels painted in
 JupyterLab and in the lecture app.
 Wrong arguments (a non-model, NaN or inf, counts below 1, an index outside the test set) raise

@@ -12,7 +12,8 @@ from .. import validate
 from ..i18n import tr
 from ..toy import NonlinearToy1D, one_thread
 from .base import Explorer, clamp
-from .render import LiveFigure, new_figure
+from .render import new_figure
+from .svg import LiveFigure
 
 __all__ = ["ELBOGapExplorer"]
 
@@ -41,7 +42,7 @@ class ELBOGapExplorer(Explorer):
     Attributes:
         sliders: ``{"x", "mu", "sigma"}`` -> ``FloatSlider``; ``fit_button``.
         image: the curves and bars (inline SVG) and the table of numbers under them, one ``HTML`` laid over
-        ``picture``, the static axes (a :class:`~vae_lib.widgets.render.LiveFigure`: a move sends one
+        ``picture``, the static axes (a :class:`~vae_lib.widgets.svg.LiveFigure`: a move sends one
         message; the axes' limits change in steps, so most moves of x do not redraw them); ``text``: the
         widget with the numbers (``image``); ``values``: ``{"log_px", "elbo", "kl", "gap"}`` at the current q.
     """

@@ -15,7 +15,8 @@ from torch.distributions import Normal, kl_divergence
 from .. import validate
 from ..i18n import tr
 from .base import Explorer, clamp
-from .render import LiveFigure, new_figure
+from .render import new_figure
+from .svg import LiveFigure
 
 __all__ = ["KLExplorer"]
 
@@ -53,7 +54,7 @@ class KLExplorer(Explorer):
         sliders: ``{"mu_q", "sigma_q", "mu_p", "sigma_p", "separation", "weight"}`` -> ``FloatSlider``.
         mode: ``ToggleButtons`` (``"gaussian"`` / ``"mixture"``); ``image``: the two density curves (inline
             SVG) and the table of numbers under them, one ``HTML`` laid over ``picture``, the static axes (a
-            :class:`~vae_lib.widgets.render.LiveFigure`: a move sends one message, the curves and the numbers).
+            :class:`~vae_lib.widgets.svg.LiveFigure`: a move sends one message, the curves and the numbers).
         values: the current numbers (``kl_qp``, ``kl_pq`` exact, ``kl_qp_mc``, ``kl_pq_mc``, and the grid
             values ``kl_qp_grid``, ``kl_pq_grid``).
         fit_qp, fit_pq: the two fit buttons; ``text``: the widget with the table of numbers (``image``).

@@ -1,0 +1,219 @@
+r"""The pretrained models: load them offline in milliseconds, rebuild them reproducibly.
+
+Notebooks and live sliders never wait for training: every model they show is a :class:`Recipe` in
+:data:`vae_lib.recipes.RECIPES` and ships as a float16 checkpoint in the package folder
+``vae_lib/pretrained/`` (package data: it travels with ``pip install``), next to ``manifest.json``.
+
+>>> from vae_lib import zoo
+>>> model = zoo.load("vae-2d")                 # float32, eval mode, on the CPU; sha256 checked first
+>>> zoo.info("vae-2d")["metrics"]["test"]      # nats per example, measured as EVALUATION says
+>>> grid = zoo.beta_grid(10)                   # {beta: model} of the vae-10d-beta-* models
+
+Rebuild from scratch (deterministic for a given seed and device; uses a GPU when there is one)::
+
+    python -m vae_lib.zoo build                 # every model
+    python -m vae_lib.zoo build vae-2d 'vae-10d-beta-*' --threads 2
+    python -m vae_lib.zoo build ae-2d --out /tmp/zoo --epochs 1 --limit 2000   # a quick check
+    python -m vae_lib.zoo list                  # names, purposes, whether each file verifies; the scheme
+
+How every number of the manifest is measured is :data:`EVALUATION` (also written into the manifest).
+This module reads the zoo; :mod:`.build` trains and evaluates models into it, :mod:`.cli` is the command line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from .. import checkpoints, validate
+from ..checkpoints import CheckpointError
+from ..data import load_mnist
+from ..recipes import BETAS, RECIPES, Recipe
+
+__all__ = ["BETAS", "EVALUATION", "RECIPES", "CheckpointError", "Recipe", "beta_grid", "build", "default_root",
+           "evaluate_model", "info", "load", "main", "manifest", "names", "select", "sha256", "test_set"]
+
+MANIFEST = "manifest.json"
+FORMAT = "vae_lib.zoo"
+VERSION = 2
+SUBSET = 1000            # the fixed test subset: the first 1,000 test images
+ACTIVE_THRESHOLD = 0.01  # A_k > 0.01 counts as an active unit
+EVAL_SEED = 0            # test binarization seed and evaluation generator seed
+SNAPSHOT_EVERY = 25      # epochs between two snapshots of a build with --snapshots
+
+#: How every number of the manifest is measured (nats per example unless a key says otherwise).
+EVALUATION: dict[str, str] = {
+    "units": "nats per example",
+    "train_pixels": "binary: a fresh dynamic binarization, x ~ Bernoulli(grey value), of every batch; "
+                    "dequantized: a fresh (k + u) / 256 of the grey levels k for every batch; grey: the grey values",
+    "test_set": f"binary: the 10,000 test images binarized once, load_mnist('test', dataset=..., binarize='dynamic', "
+                f"seed={EVAL_SEED}); dequantized: dequantized once, binarize='dequantize', seed={EVAL_SEED}; "
+                "grey: the grey test images",
+    "test": f"vae_lib.train.evaluate(model, test_images, seed={EVAL_SEED}): beta = 1, one seeded sample per image "
+            "(an Autoencoder has no ELBO: its elbo and kl are null, rec is log p(x | z = encoder(x)))",
+    "subset1000": f"the same on the first {SUBSET} test images (re-checked by the tests within 0.5 nats)",
+    "active_units": f"the number of latent dimensions j with Cov_x(E_q[z_j]) > {ACTIVE_THRESHOLD} over the test set",
+    "nll_iwae": f"-mean importance-weighted bound L_k (vae_lib.metrics.negative_log_likelihood) with the recipe's "
+                f"k, seed {EVAL_SEED}, on the images its 'n' says (the first n test images)",
+    "bits_per_dim": "for densities on dequantized pixels (Gaussian decoders): (nll_iwae + 784 log 256) / (784 log 2), "
+                    "vae_lib.metrics.bits_per_dim; a Bernoulli decoder on grey pixels has none (its numbers are binary "
+                    "cross-entropies, not log-densities)",
+    "classifier": "test accuracy, and the fraction of test digits labelled with probability > 0.9",
+    "weights": "every metric is computed from the saved float16 file loaded back as float32, on the CPU",
+}
+
+
+# --------------------------------------------------------------------------- locating, hashing
+def default_root() -> Path:
+    """The zoo folder: ``$VAE_LIB_ZOO`` if set, else the package's own ``vae_lib/pretrained``."""
+    env = os.environ.get("VAE_LIB_ZOO")
+    if env:
+        return Path(env).expanduser()
+    return Path(str(resources.files("vae_lib") / "pretrained"))
+
+
+def names(group: str | None = None) -> list[str]:
+    """Every model name of the zoo in build order (``group``: only that set, e.g. ``"beta-10d"``)."""
+    return [n for n, r in RECIPES.items() if group is None or r.group == group]
+
+
+def _check_name(name: Any) -> Recipe:
+    if not isinstance(name, str) or name not in RECIPES:
+        raise KeyError(f"unknown zoo model {name!r}; known models: {', '.join(RECIPES)}")
+    return RECIPES[name]
+
+
+def sha256(path: str | os.PathLike) -> str:
+    """The SHA-256 hex digest of a file's bytes."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _root(root: str | os.PathLike | None) -> Path:
+    return Path(root) if root is not None else default_root()
+
+
+_manifest_cache: dict[str, tuple[tuple[int, int], dict[str, Any]]] = {}
+
+
+def _read_manifest(root: Path) -> dict[str, Any]:
+    """The parsed, checked manifest of ``root`` (cached while the file's size and mtime stay the same)."""
+    path = root / MANIFEST
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return {"format": FORMAT, "version": VERSION, "models": {}}
+    key = (st.st_mtime_ns, st.st_size)
+    hit = _manifest_cache.get(str(path))
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    fix = "restore it (git checkout) or rebuild with `python -m vae_lib.zoo build`"
+    try:
+        data = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CheckpointError(path, f"the manifest is not valid JSON ({exc}); {fix}") from exc
+    if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("models"), dict):
+        raise CheckpointError(path, f"not a vae_lib zoo manifest (expected a JSON object with format {FORMAT!r} and "
+                                    f"a 'models' table); {fix}")
+    if data.get("version") != VERSION:
+        raise CheckpointError(path, f"manifest version {data.get('version')!r}; this vae_lib reads {VERSION}; {fix}")
+    for name, entry in data["models"].items():
+        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in ("file", "sha256")):
+            raise CheckpointError(path, f"the entry of {name!r} is not an object with 'file' and 'sha256'; {fix}")
+    _manifest_cache[str(path)] = (key, data)
+    return data
+
+
+def _write_manifest(root: Path, data: dict[str, Any]) -> None:
+    """Atomically write the manifest, models in :data:`RECIPES` order (unknown names last)."""
+    order = {n: i for i, n in enumerate(RECIPES)}
+    data["models"] = dict(sorted(data["models"].items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
+    path = root / MANIFEST
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1, allow_nan=False) + "\n")
+    os.replace(tmp, path)
+
+
+# --------------------------------------------------------------------------- public API
+def manifest(*, root: str | os.PathLike | None = None) -> dict[str, Any]:
+    """The whole manifest of ``root`` (default :func:`default_root`): ``{"format", "version",
+    "evaluation", "models": {name: entry}}`` (a copy; an empty ``models`` table when nothing is built)."""
+    return json.loads(json.dumps(_read_manifest(_root(root))))
+
+
+def info(name: str, *, root: str | os.PathLike | None = None) -> dict[str, Any]:
+    """The manifest entry of ``name`` (a copy): ``file``, ``sha256``, ``bytes``, ``parameters``, ``recipe``
+    (the :class:`Recipe` it was built with), ``build`` (device, time ...), ``history`` and ``metrics``.
+
+    Raises:
+        KeyError: ``name`` is not a zoo model (the message lists the known ones).
+        CheckpointError: the model has not been built into ``root``.
+    """
+    _check_name(name)
+    root = _root(root)
+    entry = _read_manifest(root)["models"].get(name)
+    if entry is None:
+        raise CheckpointError(root / MANIFEST, f"{name!r} has no entry: build it with "
+                                               f"`python -m vae_lib.zoo build {name}` (or `make pretrained`)")
+    return json.loads(json.dumps(entry))
+
+
+def load(name: str, *, root: str | os.PathLike | None = None, device: str | torch.device = "cpu") -> nn.Module:
+    """The zoo model ``name``, float32, in eval mode, on ``device`` (a fresh copy on every call).
+
+    The file's SHA-256 is checked against the manifest before anything is unpickled; the
+    manifest entry is attached as ``model.zoo_info`` and the checkpoint's metadata as
+    ``model.metadata``.
+
+    Raises:
+        KeyError: unknown name (the message lists the known ones).
+        CheckpointError: not built, missing, tampered or truncated file (names the file and both hashes).
+    """
+    entry = info(name, root=root)
+    path = _root(root) / entry["file"]
+    if not path.is_file():
+        raise CheckpointError(path, f"the file of {name!r} is missing; restore it (git checkout {path}) or "
+                                    f"rebuild it with `python -m vae_lib.zoo build {name}`")
+    found = sha256(path)
+    if found != entry["sha256"]:
+        raise CheckpointError(path, f"sha256 mismatch: the manifest expects {entry['sha256']}, the file has {found} "
+                                    f"({path.stat().st_size} bytes, manifest says {entry.get('bytes')}); the file was "
+                                    f"changed or truncated: restore it (git checkout {path}) or rebuild it with "
+                                    f"`python -m vae_lib.zoo build {name}`")
+    model = checkpoints.load(path, device=device)
+    model.zoo_info = entry
+    return model
+
+
+def beta_grid(latent_dim: int, *, root: str | os.PathLike | None = None) -> dict[float, nn.Module]:
+    """The beta grid with ``latent_dim`` latent dimensions (2 or 10) as ``{beta: model}``, betas ascending:
+    the zoo models of recipe group ``f"beta-{latent_dim}d"`` that are built."""
+    group = f"beta-{latent_dim}d"
+    members = names(group)
+    if not members:
+        groups = sorted({r.group for r in RECIPES.values() if r.group.startswith("beta-")})
+        raise ValueError(f"the zoo has no beta grid with latent_dim={latent_dim!r}; it has {', '.join(groups)}")
+    built = _read_manifest(_root(root))["models"]
+    return {RECIPES[n].beta: load(n, root=root) for n in sorted(members, key=lambda n: RECIPES[n].beta) if n in built}
+
+
+# --------------------------------------------------------------------------- evaluation
+def test_set(dataset: str, pixels: str = "binary", *, download: bool | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The fixed test set of ``dataset``: binarized or dequantized once with seed :data:`EVAL_SEED`, or grey
+    (``download`` as :func:`vae_lib.data.load_mnist`)."""
+    mode = {"binary": "dynamic", "dequantized": "dequantize", "grey": None}[validate.choice(
+        pixels, "pixels", ("binary", "dequantized", "grey"))]
+    kwargs = {} if download is None else {"download": download}
+    return load_mnist("test", dataset=dataset, binarize=mode, seed=EVAL_SEED, **kwargs)
+
+
+# building and the command line live in their own modules; they are part of this one's interface
+from .build import build, evaluate_model, select  # noqa: E402
+from .cli import main  # noqa: E402

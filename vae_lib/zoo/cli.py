@@ -1,0 +1,78 @@
+"""``python -m vae_lib.zoo {list,build} ...``: list and verify the zoo, or rebuild models."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+
+from .. import validate
+from ..checkpoints import CheckpointError
+from ..recipes import RECIPES
+from . import EVALUATION, SNAPSHOT_EVERY, _read_manifest, default_root, sha256
+from .build import build
+
+__all__ = ["main"]
+
+
+def _list(root: Path) -> int:
+    if not root.is_dir():
+        print(f"error: no zoo at {root} (no such folder); build one with `python -m vae_lib.zoo build --out {root}`",
+              file=sys.stderr)
+        return 1
+    models = _read_manifest(root)["models"]
+    bad = 0
+    for n, r in RECIPES.items():
+        e = models.get(n)
+        if e is None:
+            status = "not built"
+        elif not (root / e["file"]).is_file():
+            status, bad = "MISSING FILE", bad + 1
+        elif sha256(root / e["file"]) != e["sha256"]:
+            status, bad = "SHA256 MISMATCH", bad + 1
+        else:
+            status = f"ok {e['bytes'] / 1e6:5.2f} MB"
+        print(f"{n:22s} {r.model_class:15s} {status:16s} {r.purpose}")
+    print(f"\n{root}\nevaluation scheme:")
+    for k, v in EVALUATION.items():
+        print(f"  {k}: {v}")
+    return 1 if bad else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m vae_lib.zoo {list,build} ...``; returns the exit status."""
+    p = argparse.ArgumentParser(prog="python -m vae_lib.zoo", description="The pretrained model zoo of vae_lib.")
+    sub = p.add_subparsers(dest="command", required=True)
+    pl = sub.add_parser("list", help="list the models, verify their files, print the evaluation scheme")
+    pl.add_argument("--root", type=Path, default=None, help="zoo folder (default: the package's pretrained/)")
+    pb = sub.add_parser("build", help="retrain models from scratch and rewrite their manifest entries")
+    pb.add_argument("names", nargs="*", help="names or globs (default: all, in build order)")
+    pb.add_argument("--out", type=Path, default=None, help="zoo folder to write (default: the package's pretrained/)")
+    pb.add_argument("--epochs", type=int, default=None, help="override every recipe's epochs (quick checks)")
+    pb.add_argument("--limit", type=int, default=None, help="train on the first N training images (quick checks)")
+    pb.add_argument("--device", default="auto", help="auto (GPU if any), cpu, cuda, ...")
+    pb.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    pb.add_argument("--no-progress", action="store_true", help="no progress bars")
+    pb.add_argument("--snapshots", type=Path, default=None, help=f"save a checkpoint every {SNAPSHOT_EVERY} epochs into DIR")
+    args = p.parse_args(argv)
+    try:
+        if args.command == "list":
+            return _list(args.root or default_root())
+        if args.threads is not None:
+            torch.set_num_threads(validate.count(args.threads, "--threads"))
+        t0 = time.perf_counter()
+        done = build(args.names, out_dir=args.out, epochs_override=args.epochs, limit=args.limit,
+                     device=args.device, progress=not args.no_progress, log=lambda s: print(s, flush=True),
+                     snapshots=args.snapshots)
+        print(f"[zoo] built {len(done)} model(s) in {time.perf_counter() - t0:.0f} s", flush=True)
+        return 0
+    except KeyError as exc:
+        print(f"error: {exc.args[0]}", file=sys.stderr)
+        return 2
+    except (CheckpointError, TypeError, ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
