@@ -55,6 +55,7 @@ from vae_tools.browser import (
     SIGNATURE_JS,
     WAIT_PAINTED_JS,
     find_chromium,
+    run_all_cells,
     running_lab,
     running_voila,
 )
@@ -189,11 +190,7 @@ def measure_lab(browser, tmp: Path, n: int, warmup: int) -> dict[str, dict]:
                   timeout=90_000)
         page.wait_for_function("() => window.jupyterapp && window.jupyterapp.commands.hasCommand("
                                "'notebook:run-all-cells')", timeout=90_000)
-        page.wait_for_function("() => { const w = window.jupyterapp.shell.currentWidget;"
-                               " const k = w && w.sessionContext && w.sessionContext.session"
-                               " && w.sessionContext.session.kernel; return k && k.status === 'idle'; }",
-                               timeout=90_000)
-        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        run_all_cells(page, 90_000)
         page.wait_for_selector(".b-root-echo", timeout=240_000)
         for i in range(len(SPECS)):
             page.wait_for_selector(f".b-root-{i}", timeout=60_000)

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from vae_lib.widgets.draw import DrawDigitExplorer
 from vae_lib.widgets.inpage import InPageLatentExplorer, standalone_html
-from vae_tools.browser import CHROMIUM_FLAGS, find_chromium, running_lab
+from vae_tools.browser import CHROMIUM_FLAGS, find_chromium, run_all_cells, running_lab
 
 TARGET_MS = 16.0
 
@@ -142,11 +142,7 @@ def measure_lab(browser, args, tmp: Path) -> list[str]:
     with running_lab(tmp / "lab", {"inpage.ipynb": nb}) as lab:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.goto(f"{lab['base']}/lab/tree/inpage.ipynb?token={lab['token']}", timeout=120_000)
-        page.wait_for_function("() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
-                               " const k = w && w.sessionContext && w.sessionContext.session"
-                               " && w.sessionContext.session.kernel; return k && k.status === 'idle'; }",
-                               timeout=120_000)
-        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        run_all_cells(page, 120_000)
         page.wait_for_selector(".vae-inpage canvas.vae-decoded", timeout=120_000)
         page.evaluate(KEY_CLOCK_JS)
         press(page, args.warmup)

@@ -175,6 +175,15 @@ def running_voila(notebook: Path, root: Path, extra_args: Sequence[str] = (), cw
         log.close()
 
 
+def run_all_cells(page, timeout_ms: int = 90_000) -> None:
+    """In a JupyterLab page with a notebook open: wait until its kernel is idle, then run every cell."""
+    page.wait_for_function("() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
+                           " const k = w && w.sessionContext && w.sessionContext.session"
+                           " && w.sessionContext.session.kernel; return k && k.status === 'idle'; }",
+                           timeout=timeout_ms)
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+
+
 # Installed before the page loads (page.add_init_script). Time stamps, in performance.now() ms, of
 # the last key press / pointer event (input), the first websocket message the page sends after it
 # (sent: the widget's new value), and the kernel's `idle` status that follows (idle: the kernel has

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from vae_tools.browser import CHROMIUM_FLAGS, REPO, find_chromium, running_lab  # noqa: F401 - used by other tests
+from vae_tools.browser import CHROMIUM_FLAGS, REPO, find_chromium, run_all_cells, running_lab  # noqa: F401 - used by other tests
 
 HERE = Path(__file__).resolve().parent
 SHOTS = HERE / "screenshots"
@@ -178,12 +178,7 @@ def test_explorers_in_chromium(lab):
             page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
             page.wait_for_function("() => window.jupyterapp && window.jupyterapp.commands.hasCommand('notebook:run-all-cells')",
                                    timeout=60_000)
-            # wait for the kernel, then run every cell
-            page.wait_for_function("() => { const w = window.jupyterapp.shell.currentWidget;"
-                                   " const k = w && w.sessionContext && w.sessionContext.session"
-                                   " && w.sessionContext.session.kernel; return k && k.status === 'idle'; }",
-                                   timeout=60_000)
-            page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            run_all_cells(page, 60_000)
             page.wait_for_selector("img.t-lat-image", timeout=90_000)
             page.wait_for_selector(".t-beta img.vae-beta-samples >> visible=true", timeout=90_000)
             page.evaluate(INPUT_CLOCK_JS)
