@@ -1,6 +1,7 @@
 # Two commands do all the set-up:  make lab  (open the series)  and  make test  (run every test).
 # Both create .venv on first use and install the project into it; later runs reuse it.
-PYTHON ?= python3.11
+# The interpreter for .venv: the first of python3.11 (the version CI tests), python3.12, python3.13 on PATH.
+PYTHON ?= $(firstword $(foreach v,3.11 3.12 3.13,$(shell command -v python$(v) 2>/dev/null)) python3)
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
@@ -9,7 +10,8 @@ STAMP  := $(VENV)/.installed
 
 # The tested versions of every package are pinned in constraints.txt (pyproject.toml holds ranges).
 $(STAMP): pyproject.toml constraints.txt
-	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=python3 ..."; exit 1; }
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11, 3.12 or 3.13, or name one: make PYTHON=/path/to/python3.12 ..."; exit 1; }
+	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 11) <= v <= (3, 13) else f"{sys.executable} is Python {v[0]}.{v[1]}: the series supports 3.11 to 3.13; name one with make PYTHON=python3.12 ...")'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
 	$(PY) -m pip install -c constraints.txt -e '.[lab,dev]'
@@ -22,8 +24,12 @@ install: $(STAMP)
 # JupyterLab refuses to run as root unless told; users are rarely root, containers often are.
 LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-# The Korean edition (한국어판): make lab LANG=ko, make present LANG=ko (or any ko_KR locale in LANG).
-EDITION  := $(if $(filter ko%,$(LANG)),ko,en)
+# The edition is an explicit choice: make lab EDITION=ko (한국어판), make present EDITION=ko; English otherwise.
+# The system locale does not choose it; `make lab LANG=ko` typed on the command line is read as EDITION=ko.
+EDITION ?= $(if $(and $(filter command line,$(origin LANG)),$(filter ko%,$(LANG))),ko,en)
+ifeq ($(filter en ko,$(EDITION)),)
+$(error EDITION must be en or ko; got '$(EDITION)')
+endif
 LAB_DIR  := $(if $(filter ko,$(EDITION)),notebooks/ko,notebooks)
 
 lab: $(STAMP)
@@ -99,13 +105,15 @@ html: $(STAMP) $(VENDOR_STAMP)
 test: $(STAMP)
 	$(PY) -m pytest --nbval-lax --nbval-current-env tests notebooks
 
-# The edit loop: the unit tests without servers, browsers, builds or notebooks (under a minute).
+# The edit loop: the unit tests without servers, browsers, builds, notebooks or the real data set (under a minute,
+# on a machine without MNIST too: they read a synthetic data set, tests/synthetic.py).
 test-fast: $(STAMP)
-	$(PY) -m pytest -q -m "not slow and not browser and not notebooks" tests
+	$(PY) -m pytest -q -m "not slow and not browser and not notebooks and not mnist" tests
 
-# Re-pin constraints.txt to what .venv holds now (after changing pyproject.toml's ranges on purpose).
+# Re-pin constraints.txt to what .venv holds now (after changing pyproject.toml's ranges on purpose), without the
+# platform-specific packages that torch pulls in on a CUDA machine (nvidia-*, cuda-*, triton: torch pins those itself).
 lock: $(STAMP)
-	$(PY) -m pip freeze --exclude-editable | grep -v '^-e ' > constraints.txt
+	$(PY) -m pip freeze --exclude-editable | grep -v '^-e ' | grep -viE '^(nvidia-|triton==|cuda-)' > constraints.txt
 
 bench: $(STAMP)
 	$(PY) benchmarks/train_speed.py
@@ -126,7 +134,7 @@ diagrams: $(STAMP)
 	$(PY) -m vae_tools.diagrams
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check vae_lib tests benchmarks notebooks
+	$(VENV)/bin/ruff check vae_lib vae_tools tests benchmarks notebooks
 
 clean-venv:
 	rm -rf $(VENV)

@@ -68,6 +68,15 @@ def _diffs(name: str, old: dict[str, Any], new: dict[str, Any], tol: float) -> l
     return out
 
 
+def recipe_test_set(recipe: zoo.Recipe, cache: dict) -> tuple[torch.Tensor, torch.Tensor]:
+    """The test set a model was evaluated on: its dataset *and* pixel mode (binarized, dequantized or grey),
+    kept in ``cache`` under both, so that models of one dataset but different pixels never share one."""
+    key = (recipe.dataset, recipe.pixels)
+    if key not in cache:
+        cache[key] = zoo.test_set(recipe.dataset, recipe.pixels)
+    return cache[key]
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("names", nargs="*", help="names or globs (default: every model in the manifest)")
@@ -89,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no models built in {root}: run `make pretrained` (python -m vae_lib.zoo build)", file=sys.stderr)
         return 1
     rows, diffs, load_times, extra = [], [], [], []
-    tests: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+    tests: dict[tuple[str, str], tuple[torch.Tensor, torch.Tensor]] = {}
     for name in built:
         entry = zoo.info(name)
         if args.manifest_only:
@@ -100,13 +109,12 @@ def main(argv: list[str] | None = None) -> int:
         load_ms = 1000 * (time.perf_counter() - t0)
         load_times.append(load_ms)
         recipe = zoo.RECIPES[name]
-        if recipe.dataset not in tests:
-            tests[recipe.dataset] = zoo.test_set(recipe.dataset)
-        now = zoo.evaluate_model(model, recipe, iwae=not args.no_iwae, test=tests[recipe.dataset])
+        test = recipe_test_set(recipe, tests)
+        now = zoo.evaluate_model(model, recipe, iwae=not args.no_iwae, test=test)
         rows.append(_row(name, entry, now, load_ms))
         diffs += _diffs(name, entry["metrics"], now, args.tolerance)
         if args.nll_images and recipe.iwae_k:
-            x = tests[recipe.dataset][0][:args.nll_images]
+            x = test[0][:args.nll_images]
             nll = negative_log_likelihood(model, x, recipe.iwae_k, seed=zoo.EVAL_SEED)
             extra.append(f"{name}: -log p(x) <= {nll:.2f} nats on the first {x.shape[0]} test images (k = {recipe.iwae_k})")
         print(f"evaluated {name} (load {load_ms:.0f} ms)", file=sys.stderr, flush=True)

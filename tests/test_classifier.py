@@ -33,7 +33,8 @@ def test_training_is_seeded_and_learns(mnist_train):
     assert acc > 0.7, f"3 epochs on 2,000 images should reach > 70 % accuracy; got {acc:.3f}"
 
 
-def test_pretrained_is_accurate_and_hesitant_on_junk():
+@pytest.mark.mnist
+def test_pretrained_is_accurate_and_hesitant_on_junk(real_mnist_test_binary):
     from vae_lib.data import DatasetNotFoundError, load_mnist
 
     clf = load_pretrained()

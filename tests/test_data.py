@@ -11,8 +11,17 @@ import torch
 from vae_lib.data import DatasetNotFoundError, batches, binarize_images, data_root, load_mnist
 
 
-def test_mnist_shapes_dtypes_and_range(mnist_train):
+def test_synthetic_data_reads_like_mnist(mnist_train, mnist_test_binary):
+    """The unit tests' stand-in data (tests/synthetic.py) comes through load_mnist's real code path in MNIST's shape."""
     x, y = mnist_train
+    assert x.shape == (3000, 1, 28, 28) and x.dtype == torch.float32 and y.dtype == torch.int64
+    assert x.min().item() == 0.0 and x.max().item() == 1.0 and sorted(y.unique().tolist()) == list(range(10))
+    xb, _ = mnist_test_binary
+    assert xb.shape == (1000, 1, 28, 28) and set(xb.unique().tolist()) == {0.0, 1.0}
+
+
+def test_mnist_shapes_dtypes_and_range(real_mnist_train):
+    x, y = real_mnist_train
     assert x.shape == (60000, 1, 28, 28) and x.dtype == torch.float32
     assert y.shape == (60000,) and y.dtype == torch.int64
     assert x.min().item() == 0.0 and x.max().item() == 1.0
@@ -20,7 +29,8 @@ def test_mnist_shapes_dtypes_and_range(mnist_train):
     assert y[:5].tolist() == [5, 0, 4, 1, 9]  # the well-known first labels of MNIST
 
 
-def test_test_split_and_fashion():
+@pytest.mark.mnist
+def test_test_split_and_fashion(real_mnist_test_binary):
     xt, yt = load_mnist("test", download=False)
     assert xt.shape == (10000, 1, 28, 28)
     xf, yf = load_mnist("test", dataset="fashion", download=False)

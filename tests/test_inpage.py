@@ -129,7 +129,8 @@ def test_standalone_page_carries_the_module_and_the_state():
 
 
 @pytest.fixture(scope="module")
-def mnist_test_grey():
+def mnist_test_grey(real_mnist_test_binary):
+    """Real grey test digits (MNIST's preprocessing is what is tested: synthetic images would not do)."""
     return _load("test")
 
 

@@ -33,10 +33,14 @@ def _test_set(dataset: str, pixels: str) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 @pytest.fixture(scope="module")
-def tiny_zoo(tmp_path_factory, mnist_test_binary) -> Path:
-    """A zoo folder with one model trained for 1 epoch on 500 images (about a second)."""
+def tiny_zoo(tmp_path_factory, synthetic_root) -> Path:
+    """A zoo folder with one model trained for 1 epoch on 500 synthetic images and evaluated on the synthetic
+    test set (about a second)."""
     out = tmp_path_factory.mktemp("zoo")
-    zoo.build([SMALL], out_dir=out, epochs_override=1, limit=500, device="cpu", progress=False, log=lambda s: None)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("VAE_LIB_DATA", str(synthetic_root))
+        zoo.build([SMALL], out_dir=out, epochs_override=1, limit=500, device="cpu", progress=False,
+                  log=lambda s: None)
     return out
 
 
@@ -51,8 +55,8 @@ def test_registry_has_every_model_of_the_issue():
     assert [zoo.RECIPES[n].beta for n in zoo.names("beta-10d")] == list(zoo.BETAS)
     assert zoo.RECIPES["fashion-vae-2d"].dataset == "fashion"
     epochs = [zoo.RECIPES[n].epochs for n in names]
-    assert names[-3:] == ["vae-20d", "conv-vae-20d", "vae-vamp-40d"]  # the long runs are built last
-    assert max(epochs[:-3]) <= 30
+    assert names[-4:] == ["vae-20d-e30", "vae-20d", "conv-vae-20d", "vae-vamp-40d"]  # the long runs are built last
+    assert max(epochs[:-4]) <= 30
 
 
 def test_unknown_name_raises_key_error_listing_the_names():
@@ -78,7 +82,7 @@ def test_shipped_zoo_is_complete_and_small():
 
 
 @pytest.mark.parametrize("name", SHIPPED)
-def test_shipped_model_loads_and_matches_its_manifest_and_recipe(name, mnist_test_binary):
+def test_shipped_model_loads_and_matches_its_manifest_and_recipe(name, real_mnist_test_binary):
     entry = zoo.info(name)
     recipe = zoo.RECIPES[name]
     # one source: the manifest holds the recipe the code holds (with the epochs it was built with)
@@ -96,7 +100,7 @@ def test_shipped_model_loads_and_matches_its_manifest_and_recipe(name, mnist_tes
         acc = float((predict_proba(model, x).argmax(-1) == y).float().mean())
         assert acc == pytest.approx(entry["metrics"]["test_accuracy"], abs=1e-4)
         return
-    x, y = (mnist_test_binary if (recipe.dataset, recipe.pixels) == ("mnist", "binary")
+    x, y = (real_mnist_test_binary if (recipe.dataset, recipe.pixels) == ("mnist", "binary")
             else _test_set(recipe.dataset, recipe.pixels))
     labels = y[:zoo.SUBSET] if model.is_conditional else None
     now = evaluate(model, x[:zoo.SUBSET], labels=labels, seed=zoo.EVAL_SEED)

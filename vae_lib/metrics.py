@@ -23,9 +23,28 @@ import torch
 from torch import nn
 
 from . import validate
-from .losses import iwae_bound
+from .losses import _check_model_inputs, _iwae_bound
 
-__all__ = ["active_units", "bits_per_dim", "hole_fraction", "knn_accuracy", "latent_activity", "negative_log_likelihood"]
+__all__ = ["active_units", "bits_per_dim", "hole_fraction", "importance_weighted_bounds", "knn_accuracy",
+           "latent_activity", "negative_log_likelihood"]
+
+
+def _check_encoder_model(model: nn.Module, what: str) -> None:
+    if not (isinstance(model, nn.Module) and callable(getattr(model, "posterior_mean", None))
+            and callable(getattr(model, "check_inputs", None))):
+        hint = f": load it first, vae_lib.zoo.load({model!r:.40})" if isinstance(model, str) else ""
+        raise TypeError(f"{what} needs a vae_lib model with an encoder (Autoencoder, VAE, ConditionalVAE, or "
+                        f"vae_lib.zoo.load(name)); got {validate._kind(model)}{hint}")
+
+
+def _codes(t: torch.Tensor, name: str) -> torch.Tensor:
+    """Latent codes ``[N, K]``: a non-empty float tensor with finite values (NaN codes would count as far or near)."""
+    if not isinstance(t, torch.Tensor):
+        raise TypeError(f"{name} must be a tensor of codes [N, K]; got {validate._kind(t)} (convert with "
+                        "torch.as_tensor(x, dtype=torch.float32))")
+    if t.dim() != 2 or t.shape[0] == 0:
+        raise ValueError(f"{name} must be a non-empty tensor of codes [N, K]; got {validate._shape(t)}")
+    return validate.float_tensor(t, name)
 
 
 @torch.no_grad()
@@ -38,6 +57,7 @@ def latent_activity(model: nn.Module, images: torch.Tensor, *, labels: torch.Ten
 
     (the population variance over ``images``, accumulated in float64).
     """
+    _check_encoder_model(model, "latent_activity")
     if isinstance(images, torch.Tensor) and images.dim() >= 1 and images.shape[0] < 2:
         raise ValueError(f"the activity is a variance over inputs: need at least 2 images; got {images.shape[0]}")
     mu = model.posterior_mean(images, labels, batch_size=batch_size).double()
@@ -53,10 +73,46 @@ def active_units(model: nn.Module, images: torch.Tensor, threshold: float = 0.01
     unit's means spread over a good part of the prior, an inactive one's barely move.
     """
     threshold = validate.number(threshold, "threshold", minimum=0.0)
+    _check_encoder_model(model, "active_units")
     return int((latent_activity(model, images, labels=labels, batch_size=batch_size) > threshold).sum())
 
 
 @torch.no_grad()
+def importance_weighted_bounds(model: nn.Module, images: torch.Tensor, k: int = 1000, *,
+                               labels: torch.Tensor | None = None, batch_size: int = 100,
+                               chunk_size: int = 100, seed: int = 0) -> torch.Tensor:
+    r"""The importance-weighted bound :math:`\mathcal{L}_k(x_n)` of every image, in nats, shape ``[N]`` (float64).
+
+    :func:`negative_log_likelihood` is minus their mean; their spread over images gives its standard error.
+    Images go ``batch_size`` at a time, samples ``chunk_size`` at a time (memory ``batch_size * chunk_size * 784``
+    floats); the samples come from a generator seeded by ``seed``, so the same call gives the same numbers.
+    """
+    _check_encoder_model(model, "importance_weighted_bounds")
+    if not getattr(model, "is_variational", False):
+        raise TypeError(f"{type(model).__name__} has no likelihood bound from its encoder (it has no q(z|x)): "
+                        "-log p(x) is estimated by importance sampling for VAEs only")
+    images, labels = _check_model_inputs(model, images, labels, "importance_weighted_bounds")
+    k = validate.count(k, "k")
+    batch_size = validate.count(batch_size, "batch_size")
+    chunk_size = validate.count(chunk_size, "chunk_size")
+    seed = validate.seed(seed)
+    validate.elements(min(batch_size, images.shape[0]) * min(chunk_size, k) * images[0].numel(),
+                      f"batch_size={batch_size} images times chunk_size={chunk_size} samples held at once")
+    was_training = model.training
+    model.eval()
+    device = model.device
+    gen = torch.Generator(device=device).manual_seed(seed)
+    out = []
+    try:
+        for start in range(0, images.shape[0], batch_size):
+            x = images[start:start + batch_size].to(device)
+            y = None if labels is None else labels[start:start + batch_size]
+            out.append(_iwae_bound(model, x, k, y, chunk_size, gen).double().cpu())
+    finally:
+        model.train(was_training)
+    return torch.cat(out)
+
+
 def negative_log_likelihood(model: nn.Module, images: torch.Tensor, k: int = 1000, *,
                             labels: torch.Tensor | None = None, batch_size: int = 100,
                             chunk_size: int = 100, seed: int = 0) -> float:
@@ -66,30 +122,11 @@ def negative_log_likelihood(model: nn.Module, images: torch.Tensor, k: int = 100
               \mathcal{L}_k(x) = \log\frac1k\sum_{i=1}^k \frac{p_\theta(x\mid z_i)\,p(z_i)}{q_\phi(z_i\mid x)}
 
     Since :math:`\mathcal{L}_k \le \log p(x)`, the estimate is an *upper* bound on -log p(x)
-    (in expectation) that tightens as k grows. Images go ``batch_size`` at a time, samples
-    ``chunk_size`` at a time (memory ``batch_size * chunk_size * 784`` floats); the samples come
-    from a generator seeded by ``seed``, so the same call gives the same number.
+    (in expectation) that tightens as k grows. The per-image bounds: :func:`importance_weighted_bounds`.
     """
-    if not getattr(model, "is_variational", False):
-        raise TypeError(f"{type(model).__name__} has no likelihood p(x) (it is not a generative model with a "
-                        "prior): -log p(x) is estimated for VAEs only")
-    images, labels = model.check_inputs(images, labels)
-    k = validate.count(k, "k")
-    batch_size = validate.count(batch_size, "batch_size")
-    chunk_size = validate.count(chunk_size, "chunk_size")
-    was_training = model.training
-    model.eval()
-    device = model.device
-    gen = torch.Generator(device=device).manual_seed(seed)
-    total = torch.zeros((), dtype=torch.float64)
-    try:
-        for start in range(0, images.shape[0], batch_size):
-            x = images[start:start + batch_size].to(device)
-            y = None if labels is None else labels[start:start + batch_size]
-            total += iwae_bound(model, x, k, labels=y, chunk_size=chunk_size, generator=gen).double().sum().cpu()
-    finally:
-        model.train(was_training)
-    return float(-total / images.shape[0])
+    bounds = importance_weighted_bounds(model, images, k, labels=labels, batch_size=batch_size,
+                                        chunk_size=chunk_size, seed=seed)
+    return float(-bounds.mean())
 
 
 def knn_accuracy(z: torch.Tensor, labels: torch.Tensor, n_train: int = 4000, n_eval: int = 1000, k: int = 5) -> float:
@@ -103,8 +140,13 @@ def knn_accuracy(z: torch.Tensor, labels: torch.Tensor, n_train: int = 4000, n_e
     n_train = validate.count(n_train, "n_train")
     n_eval = validate.count(n_eval, "n_eval")
     k = validate.count(k, "k")
-    if not isinstance(z, torch.Tensor) or not isinstance(labels, torch.Tensor) or z.dim() != 2 \
-            or labels.shape != z.shape[:1]:
+    _codes(z, "z")
+    if not isinstance(labels, torch.Tensor):
+        raise TypeError(f"labels must be a tensor of class labels [N]; got {validate._kind(labels)} (convert with "
+                        "torch.as_tensor(labels))")
+    if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
+        raise ValueError(f"labels must be integer class labels; got dtype {labels.dtype} (convert with .long())")
+    if labels.shape != z.shape[:1]:
         raise ValueError(f"expected codes [N, K] and labels [N]; got {validate._shape(z)} and {validate._shape(labels)}")
     if z.shape[0] < n_train + n_eval:
         raise ValueError(f"need at least n_train + n_eval = {n_train + n_eval} codes; got {z.shape[0]}")
@@ -154,8 +196,7 @@ def hole_mask(samples: torch.Tensor, train_codes: torch.Tensor, test_codes: torc
               > Q_{q}\big(\{\min_j \lVert z^{\text{test}}_i - z^{\text{train}}_j\rVert\}_i\big)\Big]
     """
     for name, t in (("samples", samples), ("train_codes", train_codes), ("test_codes", test_codes)):
-        if not isinstance(t, torch.Tensor) or t.dim() != 2 or t.shape[0] == 0:
-            raise ValueError(f"{name} must be a non-empty tensor of codes [N, K]; got {validate._shape(t)}")
+        _codes(t, name)
     if not samples.shape[1] == train_codes.shape[1] == test_codes.shape[1]:
         raise ValueError(f"the codes differ in size: {samples.shape[1]}, {train_codes.shape[1]}, {test_codes.shape[1]}")
     quantile = validate.number(quantile, "quantile", minimum=0.0, maximum=1.0)
@@ -182,7 +223,12 @@ def log_aggregate_posterior(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Ten
     digits). With it, KL(q(z) || p(z)) and the mutual information :math:`I_q(x; z)` of "ELBO surgery"
     (Hoffman & Johnson 2016) are Monte Carlo averages (notebook 11).
     """
-    if not all(isinstance(t, torch.Tensor) and t.dim() == 2 for t in (z, mu, logvar)) \
+    for name, t in (("z", z), ("mu", mu), ("logvar", logvar)):
+        if not isinstance(t, torch.Tensor):
+            raise TypeError(f"{name} must be a float tensor [N, K]; got {validate._kind(t)} (convert with "
+                            "torch.as_tensor(x, dtype=torch.float32))")
+        validate.float_tensor(t, name, finite="nan")
+    if not all(t.dim() == 2 for t in (z, mu, logvar)) \
             or mu.shape != logvar.shape or z.shape[1] != mu.shape[1] or mu.shape[0] == 0:
         raise ValueError(f"expected points z [M, K] and the encoder's mu, logvar [N, K] (N >= 1); got "
                          f"{validate._shape(z)}, {validate._shape(mu)}, {validate._shape(logvar)}")

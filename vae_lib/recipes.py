@@ -62,6 +62,7 @@ class Recipe:
 
 
 _SMALL = [256, 128]   # 2-D / 10-D explorers: ~0.47 M parameters, ~0.9 MB in float16
+_WIDE = [512, 256]    # vae-2d and the models compared with it: ~1.07 M parameters at K = 2
 _LIKELIHOODS = [
     ("bernoulli", {}, "binary cross-entropy on grey pixels: not a likelihood of grey images"),
     ("gauss-s1", {"likelihood": "gaussian", "decoder_std": 1.0}, "Gaussian decoder, fixed s = 1: squared error, beta = 1"),
@@ -74,10 +75,10 @@ _BETA0 = "beta = 0: reconstruction only, with a stochastic encoder"
 
 def _table() -> list[Recipe]:
     return [
-        Recipe("ae-2d", "Autoencoder", {"latent_dim": 2, "hidden": _SMALL},
-               "AE vs VAE, holes in the latent space", epochs=12,
+        Recipe("ae-2d", "Autoencoder", {"latent_dim": 2, "hidden": _WIDE},
+               "AE vs VAE, holes in the latent space (vae-2d's recipe, without the KL)", epochs=25,
                notes="an Autoencoder has no ELBO: rec is log p(x | z = encoder(x)); elbo and kl are null"),
-        Recipe("vae-2d", "VAE", {"latent_dim": 2, "hidden": [512, 256]},
+        Recipe("vae-2d", "VAE", {"latent_dim": 2, "hidden": _WIDE},
                "latent sliders, manifold, interpolation", epochs=25, iwae_k=1000),
         *(Recipe(f"vae-2d-beta-{b:g}", "VAE", {"latent_dim": 2, "hidden": _SMALL},
                  "the beta slider: latent scatter, samples, reconstructions", beta=b, epochs=8, group="beta-2d",
@@ -96,8 +97,8 @@ def _table() -> list[Recipe]:
         Recipe("vae-10d-beta-1-warmup", "VAE", {"latent_dim": 10, "hidden": _SMALL},
                "beta = 1, 8 epochs, with KL warm-up (beta ramps from 0 to 1 over the first 4 epochs)", beta=1.0,
                epochs=8, kl_warmup_epochs=4, group="beta-10d-longer"),
-        Recipe("cvae-2d", "ConditionalVAE", {"latent_dim": 2, "hidden": _SMALL, "n_classes": 10},
-               "conditional generation (label -> encoder and decoder)", epochs=8),
+        Recipe("cvae-2d", "ConditionalVAE", {"latent_dim": 2, "hidden": _WIDE, "n_classes": 10},
+               "conditional generation (label -> encoder and decoder); vae-2d's recipe plus the label", epochs=25),
         Recipe("fashion-vae-2d", "VAE", {"latent_dim": 2, "hidden": _SMALL},
                "a second dataset in the explorers", dataset="fashion", epochs=8),
         Recipe("digit-classifier", "DigitClassifier", {"hidden": 256, "n_classes": 10},
@@ -110,20 +111,24 @@ def _table() -> list[Recipe]:
                  purpose, dataset="fashion", pixels="dequantized", epochs=30, iwae_k=1000, group="fashion-likelihoods")
           for tag, lik, purpose in _LIKELIHOODS),
         # notebook 11: closing the prior's holes, on the budget of vae-2d (512-256, 25 epochs)
-        Recipe("vamp-2d", "VAE", {"latent_dim": 2, "hidden": [512, 256], "prior": "vamp", "prior_components": 500},
+        Recipe("vamp-2d", "VAE", {"latent_dim": 2, "hidden": _WIDE, "prior": "vamp", "prior_components": 500},
                "a learned prior: the VampPrior (mixture of the encoder's posteriors at 500 pseudo-images)", epochs=25,
                iwae_k=1000, group="holes-2d"),
-        Recipe("mog-2d", "VAE", {"latent_dim": 2, "hidden": [512, 256], "prior": "mog", "prior_components": 100},
+        Recipe("mog-2d", "VAE", {"latent_dim": 2, "hidden": _WIDE, "prior": "mog", "prior_components": 100},
                "a learned prior: a mixture of 100 Gaussians in latent space", epochs=25, iwae_k=1000, group="holes-2d"),
-        Recipe("aae-2d", "AdversarialAutoencoder", {"latent_dim": 2, "hidden": [512, 256], "disc_hidden": [256, 256]},
+        Recipe("aae-2d", "AdversarialAutoencoder", {"latent_dim": 2, "hidden": _WIDE, "disc_hidden": [256, 256]},
                "the adversarial autoencoder: a discriminator matches the aggregate posterior to N(0, I)", epochs=25,
                group="holes-2d"),
-        Recipe("iwae-2d", "VAE", {"latent_dim": 2, "hidden": [512, 256]},
+        Recipe("iwae-2d", "VAE", {"latent_dim": 2, "hidden": _WIDE},
                "trained on the importance-weighted bound L_5 instead of the ELBO", epochs=25, iwae_k=1000,
                group="holes-2d", extra={"iwae_k_train": 5}),
-        Recipe("vae-20d", "VAE", {"latent_dim": 20, "hidden": [512, 256]},
+        Recipe("vae-20d", "VAE", {"latent_dim": 20, "hidden": _WIDE},
                "quality, importance-weighted log-likelihood, samples", epochs=100, iwae_k=1000,
                notes="784-512-256-20, SiLU, Adam 1e-3 with cosine decay, 100 epochs"),
+        Recipe("vae-20d-e30", "VAE", {"latent_dim": 20, "hidden": _WIDE},
+               "the MLP twin of conv-vae-20d: the same 30 epochs, so that MLP vs conv changes the network only",
+               epochs=30, iwae_k=1000,
+               notes="vae-20d's network trained for conv-vae-20d's 30 epochs (cosine decay over 30 epochs)"),
         Recipe("conv-vae-20d", "VAE", {"latent_dim": 20, "hidden": [256], "arch": "conv"},
                "the convolutional VAE: two stride-2 convolutions and their transposes around a 256-unit layer",
                epochs=30, iwae_k=1000,
@@ -139,3 +144,83 @@ def _table() -> list[Recipe]:
 
 #: name -> :class:`Recipe`, in build order (the small models the notebooks need first, the long ones last)
 RECIPES: dict[str, Recipe] = {r.name: r for r in _table()}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Matched pairs: every comparison the notebooks draw between two zoo models, and the one thing it names.
+# tests/test_recipes.py fails when a declared pair's recipes differ in anything else that shapes training
+# (the descriptive fields name, purpose, notes and group are ignored).
+
+#: the recipe fields that only describe a model and do not change what is trained
+DESCRIPTIVE_FIELDS: frozenset[str] = frozenset({"name", "purpose", "notes", "group"})
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Two zoo models that a notebook compares, and what differs between their recipes (and nothing else).
+
+    ``differs`` names recipe fields (``"beta"``, ``"epochs"``) or keys of ``config`` / ``extra`` as
+    ``"config.prior"``, ``"extra.iwae_k_train"``; ``"model_class"`` when the kind of model is the point.
+    ``where``: the notebooks that draw the comparison.
+    """
+
+    a: str
+    b: str
+    differs: frozenset[str]
+    what: str
+    where: tuple[str, ...]
+
+
+def recipe_differences(a: Recipe, b: Recipe) -> set[str]:
+    """The training-relevant fields in which two recipes differ: ``{"epochs", "config.hidden", ...}``."""
+    da, db = a.as_dict(), b.as_dict()
+    out: set[str] = set()
+    for key in da.keys() - DESCRIPTIVE_FIELDS:
+        if key in ("config", "extra"):
+            for sub in da[key].keys() | db[key].keys():
+                if da[key].get(sub) != db[key].get(sub):
+                    out.add(f"{key}.{sub}")
+        elif da[key] != db[key]:
+            out.add(key)
+    return out
+
+
+def _pairs() -> list[Pair]:
+    out = [
+        Pair("ae-2d", "vae-2d", frozenset({"model_class", "iwae_k"}),
+             "what the VAE adds: a stochastic encoder and the KL to N(0, I) (an AE has no likelihood bound to "
+             "estimate, hence no iwae_k)", ("01", "02", "07")),
+        Pair("vae-2d", "cvae-2d", frozenset({"model_class", "config.n_classes", "iwae_k"}),
+             "what conditioning on the label adds", ("09",)),
+        Pair("vae-20d-e30", "conv-vae-20d", frozenset({"config.hidden", "config.arch"}),
+             "MLP vs convolutional networks, on an equal budget of 30 epochs (the conv net costs more per epoch)",
+             ("06",)),
+        Pair("vae-20d-e30", "vae-20d", frozenset({"epochs"}), "30 against 100 epochs of the same MLP", ("06",)),
+        Pair("vae-10d-beta-1", "vae-10d-beta-1-e24", frozenset({"epochs"}), "beta = 1: 8 against 24 epochs",
+             ("08",)),
+        Pair("vae-10d-beta-0.5", "vae-10d-beta-0.5-e24", frozenset({"epochs"}), "beta = 0.5: 8 against 24 epochs",
+             ("08",)),
+        Pair("vae-10d-beta-1", "vae-10d-beta-1-warmup", frozenset({"kl_warmup_epochs"}), "KL warm-up", ("08",)),
+        Pair("vae-2d", "vamp-2d", frozenset({"config.prior", "config.prior_components"}), "a VampPrior", ("11",)),
+        Pair("vae-2d", "mog-2d", frozenset({"config.prior", "config.prior_components"}), "a mixture prior", ("11",)),
+        Pair("vae-2d", "iwae-2d", frozenset({"extra.iwae_k_train"}), "training on L_5 instead of the ELBO",
+             ("11",)),
+        Pair("ae-2d", "aae-2d", frozenset({"model_class", "config.disc_hidden"}),
+             "an adversarial regularizer on the AE's codes", ("11",)),
+    ]
+    for group in ("beta-2d", "beta-10d"):
+        grid = [r for r in RECIPES.values() if r.group == group]
+        ref = next(r for r in grid if r.beta == 1.0)
+        out += [Pair(ref.name, r.name, frozenset({"beta"}), f"beta = {r.beta:g} against beta = 1", ("08",))
+                for r in grid if r is not ref]
+    likelihoods = [r for r in RECIPES.values() if r.group == "fashion-likelihoods"]
+    out += [Pair(likelihoods[0].name, r.name,
+                 frozenset({"config.likelihood", "config.decoder_std"}), "the decoder's likelihood", ("10",))
+            for r in likelihoods[1:]]
+    return out
+
+
+#: every comparison of two zoo models that the notebooks draw (checked by tests/test_recipes.py)
+PAIRS: tuple[Pair, ...] = tuple(_pairs())
+
+__all__ += ["DESCRIPTIVE_FIELDS", "PAIRS", "Pair", "recipe_differences"]

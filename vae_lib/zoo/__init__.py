@@ -61,7 +61,8 @@ EVALUATION: dict[str, str] = {
     "subset1000": f"the same on the first {SUBSET} test images (re-checked by the tests within 0.5 nats)",
     "active_units": f"the number of latent dimensions j with Cov_x(E_q[z_j]) > {ACTIVE_THRESHOLD} over the test set",
     "nll_iwae": f"-mean importance-weighted bound L_k (vae_lib.metrics.negative_log_likelihood) with the recipe's "
-                f"k, seed {EVAL_SEED}, on the images its 'n' says (the first n test images)",
+                f"k, seed {EVAL_SEED}, on the images its 'n' says (the first n test images); 'se': the standard error of "
+                f"that mean over the n images (vae_lib.metrics.importance_weighted_bounds)",
     "bits_per_dim": "for densities on dequantized pixels (Gaussian decoders): (nll_iwae + 784 log 256) / (784 log 2), "
                     "vae_lib.metrics.bits_per_dim; a Bernoulli decoder on grey pixels has none (its numbers are binary "
                     "cross-entropies, not log-densities)",
@@ -81,6 +82,9 @@ def default_root() -> Path:
 
 def names(group: str | None = None) -> list[str]:
     """Every model name of the zoo in build order (``group``: only that set, e.g. ``"beta-10d"``)."""
+    if group is not None:
+        groups = sorted({r.group for r in RECIPES.values() if r.group})
+        validate.choice(group, "group", groups)
     return [n for n, r in RECIPES.items() if group is None or r.group == group]
 
 
@@ -97,7 +101,24 @@ def sha256(path: str | os.PathLike) -> str:
 
 
 def _root(root: str | os.PathLike | None) -> Path:
-    return Path(root) if root is not None else default_root()
+    return validate.path(root, "root") if root is not None else default_root()
+
+
+def _where(root: Path) -> str:
+    """How ``root`` was chosen, for messages: the folder, and the variable that named it."""
+    env = os.environ.get("VAE_LIB_ZOO")
+    return f"{root} (from VAE_LIB_ZOO)" if env and Path(env).expanduser() == root else str(root)
+
+
+def _entry_path(root: Path, name: str, entry: dict[str, Any]) -> Path:
+    """The checkpoint file of ``name``: always ``<root>/<name>.pt``, the zoo's own naming. A manifest entry that
+    points elsewhere (another model's file, a path outside the zoo folder) is refused."""
+    expected = f"{name}.pt"
+    if entry["file"] != expected:
+        raise CheckpointError(root / MANIFEST, f"the entry of {name!r} names the file {entry['file']!r:.80}; a zoo model's "
+                                               f"file is {expected!r} in the zoo folder: the manifest was edited or "
+                                               "damaged; restore it (git checkout) or rebuild the model", action="use the zoo manifest")
+    return root / expected
 
 
 _manifest_cache: dict[str, tuple[tuple[int, int], dict[str, Any]]] = {}
@@ -110,6 +131,11 @@ def _read_manifest(root: Path) -> dict[str, Any]:
         st = path.stat()
     except FileNotFoundError:
         return {"format": FORMAT, "version": VERSION, "models": {}}
+    except OSError as exc:
+        raise CheckpointError(path, f"the manifest cannot be read ({type(exc).__name__}: {exc})", action="use the zoo manifest") from exc
+    if not path.is_file():
+        raise CheckpointError(path, "the manifest is not a file (a folder?); restore it (git checkout) or rebuild with "
+                                    "`python -m vae_lib.zoo build`", action="use the zoo manifest")
     key = (st.st_mtime_ns, st.st_size)
     hit = _manifest_cache.get(str(path))
     if hit is not None and hit[0] == key:
@@ -118,15 +144,17 @@ def _read_manifest(root: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CheckpointError(path, f"the manifest is not valid JSON ({exc}); {fix}") from exc
+        raise CheckpointError(path, f"the manifest is not valid JSON ({exc}); {fix}", action="use the zoo manifest") from exc
+    except OSError as exc:
+        raise CheckpointError(path, f"the manifest cannot be read ({type(exc).__name__}: {exc}); {fix}", action="use the zoo manifest") from exc
     if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("models"), dict):
         raise CheckpointError(path, f"not a vae_lib zoo manifest (expected a JSON object with format {FORMAT!r} and "
-                                    f"a 'models' table); {fix}")
+                                    f"a 'models' table); {fix}", action="use the zoo manifest")
     if data.get("version") != VERSION:
-        raise CheckpointError(path, f"manifest version {data.get('version')!r}; this vae_lib reads {VERSION}; {fix}")
+        raise CheckpointError(path, f"manifest version {data.get('version')!r}; this vae_lib reads {VERSION}; {fix}", action="use the zoo manifest")
     for name, entry in data["models"].items():
         if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in ("file", "sha256")):
-            raise CheckpointError(path, f"the entry of {name!r} is not an object with 'file' and 'sha256'; {fix}")
+            raise CheckpointError(path, f"the entry of {name!r} is not an object with 'file' and 'sha256'; {fix}", action="use the zoo manifest")
     _manifest_cache[str(path)] = (key, data)
     return data
 
@@ -158,10 +186,18 @@ def info(name: str, *, root: str | os.PathLike | None = None) -> dict[str, Any]:
     """
     _check_name(name)
     root = _root(root)
+    if not root.is_dir():
+        raise CheckpointError(_where(root), "the folder does not exist (or is not a folder); point "
+                                    "root= or VAE_LIB_ZOO at a zoo folder, or build one with `python -m vae_lib.zoo "
+                                    f"build {name} --out {root}`", action="use the zoo at")
+    if not (root / MANIFEST).exists():
+        raise CheckpointError(root / MANIFEST, f"the zoo folder {_where(root)} has no {MANIFEST}: nothing is built "
+                                               f"there; build {name!r} with `python -m vae_lib.zoo build {name} --out "
+                                               f"{root}`, or point VAE_LIB_ZOO at the package's zoo", action="load a zoo model from")
     entry = _read_manifest(root)["models"].get(name)
     if entry is None:
         raise CheckpointError(root / MANIFEST, f"{name!r} has no entry: build it with "
-                                               f"`python -m vae_lib.zoo build {name}` (or `make pretrained`)")
+                                               f"`python -m vae_lib.zoo build {name}` (or `make pretrained`)", action="load a zoo model from")
     return json.loads(json.dumps(entry))
 
 
@@ -177,7 +213,8 @@ def load(name: str, *, root: str | os.PathLike | None = None, device: str | torc
         CheckpointError: not built, missing, tampered or truncated file (names the file and both hashes).
     """
     entry = info(name, root=root)
-    path = _root(root) / entry["file"]
+    path = _entry_path(_root(root), name, entry)
+    validate.device(device)
     if not path.is_file():
         raise CheckpointError(path, f"the file of {name!r} is missing; restore it (git checkout {path}) or "
                                     f"rebuild it with `python -m vae_lib.zoo build {name}`")
@@ -188,6 +225,11 @@ def load(name: str, *, root: str | os.PathLike | None = None, device: str | torc
                                     f"changed or truncated: restore it (git checkout {path}) or rebuild it with "
                                     f"`python -m vae_lib.zoo build {name}`")
     model = checkpoints.load(path, device=device)
+    expected = RECIPES[name].model_class
+    if type(model).__name__ != expected:
+        raise CheckpointError(path, f"holds a {type(model).__name__}, but {name!r} is a {expected} (its recipe): the "
+                                    "file or the manifest was swapped; restore them (git checkout) or rebuild "
+                                    f"`python -m vae_lib.zoo build {name}`")
     model.zoo_info = entry
     return model
 
@@ -195,8 +237,9 @@ def load(name: str, *, root: str | os.PathLike | None = None, device: str | torc
 def beta_grid(latent_dim: int, *, root: str | os.PathLike | None = None) -> dict[float, nn.Module]:
     """The beta grid with ``latent_dim`` latent dimensions (2 or 10) as ``{beta: model}``, betas ascending:
     the zoo models of recipe group ``f"beta-{latent_dim}d"`` that are built."""
+    latent_dim = validate.count(latent_dim, "latent_dim")
     group = f"beta-{latent_dim}d"
-    members = names(group)
+    members = [n for n, r in RECIPES.items() if r.group == group]
     if not members:
         groups = sorted({r.group for r in RECIPES.values() if r.group.startswith("beta-")})
         raise ValueError(f"the zoo has no beta grid with latent_dim={latent_dim!r}; it has {', '.join(groups)}")
@@ -215,5 +258,27 @@ def test_set(dataset: str, pixels: str = "binary", *, download: bool | None = No
 
 
 # building and the command line live in their own modules; they are part of this one's interface
-from .build import build, evaluate_model, select  # noqa: E402
+from . import build as _build_module  # noqa: E402
+from .build import evaluate_model  # noqa: E402
+
+
+def _check_selection(patterns: Any) -> None:
+    if isinstance(patterns, (str, bytes)):
+        raise TypeError(f"the selection is a list of zoo names or globs, e.g. [{patterns!r:.40}]; got "
+                        f"{validate._kind(patterns)} (a string would be read letter by letter)")
+
+
+def select(patterns: Any) -> list[str]:
+    """Names matching ``patterns`` (a list of exact names or shell globs such as ``vae-2d-beta-*``), in build order."""
+    _check_selection(patterns)
+    return _build_module.select(patterns)
+
+
+def build(selection: Any = None, **kwargs: Any) -> list[str]:
+    """Train the models ``selection`` (a list of names or globs; ``None``: all) into the zoo: see
+    :func:`vae_lib.zoo.build.build` for the arguments."""
+    _check_selection(selection)
+    return _build_module.build(selection, **kwargs)
+
+
 from .cli import main  # noqa: E402

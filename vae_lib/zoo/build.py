@@ -60,7 +60,7 @@ def evaluate_model(model: nn.Module, recipe: Recipe, *, iwae: bool = True,
         grey = load_mnist("test", dataset=recipe.dataset)[0] if test is None else x
         acc = float((predict_proba(model, grey).argmax(-1) == y).float().mean())
         return {"test_accuracy": _clean(acc), "confident_fraction": _clean(confident_fraction(model, grey, 0.9))}
-    from ..metrics import active_units, negative_log_likelihood
+    from ..metrics import active_units, importance_weighted_bounds
     from ..train import evaluate
 
     labels = y if recipe.conditional else None
@@ -77,9 +77,11 @@ def evaluate_model(model: nn.Module, recipe: Recipe, *, iwae: bool = True,
     if iwae and recipe.iwae_k:
         n = int(recipe.extra.get("nll_images", SUBSET))
         t0 = time.perf_counter()
-        nll = negative_log_likelihood(model, x[:n], recipe.iwae_k, labels=None if labels is None else labels[:n],
-                                      seed=EVAL_SEED)
-        out["nll_iwae"] = {"value": _clean(nll), "k": recipe.iwae_k, "n": n, "seed": EVAL_SEED,
+        bounds = importance_weighted_bounds(model, x[:n], recipe.iwae_k, seed=EVAL_SEED,
+                                            labels=None if labels is None else labels[:n])
+        nll = float(-bounds.mean())
+        out["nll_iwae"] = {"value": _clean(nll), "se": _clean(float(bounds.std() / math.sqrt(n))),
+                           "k": recipe.iwae_k, "n": n, "seed": EVAL_SEED,
                            "seconds": round(time.perf_counter() - t0, 1)}
         if recipe.pixels == "dequantized" and recipe.config.get("likelihood") == "gaussian":  # a density
             from ..metrics import bits_per_dim
