@@ -62,9 +62,11 @@ NPM          ?= npm
 VENDOR       := lecture/vendor
 NODE_MODULES := $(VENDOR)/node_modules
 VENDOR_STAMP := $(NODE_MODULES)/.installed
-NOTEBOOKS    ?= notebooks/*.ipynb
-SLIDES_DIR   ?= _build/slides
-HTML_DIR     ?= _build/html
+# The edition's notebooks, each edition into its own folders (English: _build/slides, Korean: _build/ko/slides)
+NOTEBOOKS    ?= $(LAB_DIR)/[0-9][0-9]_*.ipynb
+BUILD_DIR    := _build$(if $(filter ko,$(EDITION)),/ko,)
+SLIDES_DIR   ?= $(BUILD_DIR)/slides
+HTML_DIR     ?= $(BUILD_DIR)/html
 OFFLINE_URLS := --HTMLExporter.require_js_url=vendor/require.js --HTMLExporter.jquery_url=vendor/jquery.min.js \
                 --HTMLExporter.mathjax_url=vendor/offline.js --HTMLExporter.widget_renderer_url=vendor/html-manager/embed-amd.js
 

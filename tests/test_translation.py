@@ -87,3 +87,15 @@ def test_the_library_shows_every_app_string_in_korean_when_asked(monkeypatch):
     assert sum(i18n.tr(text) != text for text in strings) >= len(strings) - 2   # "β" and the like stay as they are
     monkeypatch.setattr(i18n, "_chosen", "en")
     assert all(i18n.tr(text) == text for text in strings)
+
+
+def test_the_system_locale_does_not_choose_the_edition(monkeypatch):
+    """A Korean system locale leaves the English edition English; VAE_LIB_LANG (make ... EDITION=ko) chooses."""
+    from vae_lib import i18n
+
+    monkeypatch.setattr(i18n, "_chosen", None)
+    monkeypatch.delenv("VAE_LIB_LANG", raising=False)
+    monkeypatch.setenv("LANG", "ko_KR.UTF-8")
+    assert i18n.language() == "en"
+    monkeypatch.setenv("VAE_LIB_LANG", "ko")
+    assert i18n.language() == "ko"

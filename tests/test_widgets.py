@@ -60,15 +60,16 @@ def _pixels(png: bytes) -> np.ndarray:
 
 
 def _count_decodes(model, monkeypatch) -> list[int]:
-    """Count the decoder forwards of ``model`` (every picture goes through ``model.decode``)."""
+    """Count the decoder forwards of ``model`` (every picture goes through ``model._decode_raw``: ``decode`` after
+    its checks, and the explorers' update paths without them)."""
     calls = [0]
-    orig = model.decode
+    orig = model._decode_raw
 
     def decode(*a, **k):
         calls[0] += 1
         return orig(*a, **k)
 
-    monkeypatch.setattr(model, "decode", decode)
+    monkeypatch.setattr(model, "_decode_raw", decode)
     return calls
 
 

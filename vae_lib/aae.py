@@ -3,11 +3,11 @@ posterior is pushed onto the prior by a discriminator, instead of a KL term per 
 
 A VAE pays :math:`\mathrm{KL}(q_\phi(z\mid x)\,\|\,p(z))` for every image; what sampling needs is only that
 the codes, all images together, fill the prior: :math:`q(z) = \mathbb E_x\, q_\phi(z\mid x) \approx p(z)`.
-The AAE asks for exactly that. A discriminator :math:`D_\psi(z)` learns to tell prior samples
+The AAE asks for exactly that. A discriminator :math:`T_\psi(z)` learns to tell prior samples
 :math:`z \sim p(z)` (label 1) from codes :math:`z = e_\phi(x)` (label 0); the encoder learns to fool it:
 
-.. math:: \min_\psi\ -\log D_\psi(z_{\text{prior}}) - \log\big(1 - D_\psi(e_\phi(x))\big),\qquad
-          \min_{\phi,\theta}\ -\log p_\theta(x\mid e_\phi(x)) + \lambda\,\big(-\log D_\psi(e_\phi(x))\big)
+.. math:: \min_\psi\ -\log T_\psi(z_{\text{prior}}) - \log\big(1 - T_\psi(e_\phi(x))\big),\qquad
+          \min_{\phi,\theta}\ -\log p_\theta(x\mid e_\phi(x)) + \lambda\,\big(-\log T_\psi(e_\phi(x))\big)
 
 (the "non-saturating" generator loss). All three run in one step: :meth:`AdversarialAutoencoder.terms`
 returns a per-example objective whose gradient is the right one for each group of parameters (the
@@ -28,7 +28,7 @@ from torch.func import functional_call
 
 from . import validate
 from .losses import ELBO
-from .models import Autoencoder, _mlp
+from .models import Autoencoder, _mlp, checked_terms
 
 __all__ = ["AdversarialAutoencoder"]
 
@@ -37,7 +37,7 @@ class AdversarialAutoencoder(Autoencoder):
     """An :class:`~vae_lib.models.Autoencoder` plus a discriminator on the codes; prior p(z) = N(0, I).
 
     ``terms`` gives ``(objective, log_likelihood, adversarial)``: the third slot holds the encoder's
-    adversarial loss :math:`-\\log D(e_\\phi(x))` per example (in nats), where a VAE holds its KL.
+    adversarial loss :math:`-\\log T_\\psi(e_\\phi(x))` per example (in nats), where a VAE holds its KL.
     ``sample(n)`` decodes prior draws, since the codes were trained to look like them.
     """
 
@@ -45,7 +45,7 @@ class AdversarialAutoencoder(Autoencoder):
                  activation: str = "silu", likelihood: str = "bernoulli", decoder_std: float | str | None = None,
                  disc_hidden: Sequence[int] = (256, 256)) -> None:
         super().__init__(latent_dim, hidden, arch, activation, likelihood, decoder_std)
-        self.disc_hidden = tuple(validate.count(h, "every disc_hidden size") for h in disc_hidden)
+        self.disc_hidden = validate.layer_sizes(disc_hidden, "disc_hidden")
         self.discriminator = nn.Sequential(*_mlp([self.latent_dim, *self.disc_hidden, 1], self._act, False))
 
     @property
@@ -54,14 +54,15 @@ class AdversarialAutoencoder(Autoencoder):
 
     def discriminate(self, z: torch.Tensor) -> torch.Tensor:
         """The discriminator's logit that z is a prior sample, ``[..., K] -> [...]``."""
-        return self.discriminator(z).squeeze(-1)
+        return self.discriminator(self._check_z(z)).squeeze(-1)
 
+    @checked_terms
     def terms(self, x: torch.Tensor, y: torch.Tensor | None = None, *, beta: float = 1.0,
               generator: torch.Generator | None = None, iwae_k: int = 1) -> ELBO:
         z = self.encoder(x)
         rec = self.log_likelihood(x, z)
         frozen = {k: v.detach() for k, v in self.discriminator.named_parameters()}
-        fool = F.softplus(-functional_call(self.discriminator, frozen, (z,)).squeeze(-1))   # -log D(e(x))
+        fool = F.softplus(-functional_call(self.discriminator, frozen, (z,)).squeeze(-1))   # -log T_psi(e(x))
         z_prior = torch.randn(z.shape, generator=generator, device=z.device, dtype=z.dtype)
         judge = F.softplus(-self.discriminate(z_prior)) + F.softplus(self.discriminate(z.detach()))
         return ELBO(rec - beta * fool - judge, rec, fool.detach())
@@ -69,5 +70,6 @@ class AdversarialAutoencoder(Autoencoder):
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """Decode ``n`` draws of the prior N(0, I): pixel means ``[n, 1, 28, 28]`` in [0, 1]."""
-        n = validate.count(n, "n")
+        n = validate.count(n, "n", cap="samples")
+        validate.generator(generator)
         return self.decode_mean(torch.randn(n, self.latent_dim, generator=generator, device=self.device))

@@ -38,8 +38,8 @@ class DigitClassifier(nn.Module):
 
     def __init__(self, hidden: int = 256, n_classes: int = 10) -> None:
         super().__init__()
-        self.hidden = validate.count(hidden, "hidden")
-        self.n_classes = validate.count(n_classes, "n_classes", minimum=2)
+        self.hidden = validate.count(hidden, "hidden", cap="layer")
+        self.n_classes = validate.count(n_classes, "n_classes", minimum=2, cap="n_classes")
         self.net = nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, hidden), nn.ReLU(), nn.Linear(hidden, n_classes))
 
     @property
@@ -48,7 +48,7 @@ class DigitClassifier(nn.Module):
         return {"hidden": self.hidden, "n_classes": self.n_classes}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(validate.images(x, values=False))
+        return self.net(validate.images(x, dtype=next(self.parameters()).dtype))
 
 
 def train_classifier(images: torch.Tensor, labels: torch.Tensor, *, epochs: int = 2, hidden: int = 256,
@@ -61,9 +61,15 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, *, epochs: int 
     labels. ``mixup=0, noise=0`` is ordinary training. Seeded; returned in eval mode.
     """
     images = validate.images(images)
+    n_classes = validate.count(n_classes, "n_classes", minimum=2, cap="n_classes")
     labels = validate.labels(labels, images.shape[0], n_classes)
     epochs = validate.count(epochs, "epochs")
     batch_size = validate.count(batch_size, "batch_size")
+    hidden = validate.count(hidden, "hidden", cap="layer")
+    lr = validate.number(lr, "lr", minimum=0.0, strict_min=True)
+    seed = validate.seed(seed)
+    mixup = validate.number(mixup, "mixup (the fraction of blended images)", minimum=0.0, maximum=1.0)
+    noise = validate.number(noise, "noise (the fraction of noise images)", minimum=0.0, maximum=1.0)
     if not (0 <= mixup and 0 <= noise and mixup + noise <= 1):
         raise ValueError(f"need mixup >= 0, noise >= 0 and mixup + noise <= 1; got {mixup}, {noise}")
     torch.manual_seed(seed)
@@ -84,7 +90,7 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, *, epochs: int 
             if n_noise:
                 x = torch.cat([x[:b - n_noise], torch.rand(n_noise, 1, 28, 28, generator=gen)])
                 t = torch.cat([t[:b - n_noise], torch.full((n_noise, n_classes), 1.0 / n_classes)])
-            loss = -(t * F.log_softmax(clf(x), dim=-1)).sum(-1).mean()
+            loss = -(t * F.log_softmax(clf.net(x), dim=-1)).sum(-1).mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -94,9 +100,17 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, *, epochs: int 
 @torch.no_grad()
 def predict_proba(clf: nn.Module, images: torch.Tensor, batch_size: int = 2000) -> torch.Tensor:
     """Class probabilities ``softmax(clf(x))``, shape [N, n_classes]."""
-    images = validate.images(images)
+    if not (isinstance(clf, nn.Module) and isinstance(getattr(clf, "net", None), nn.Module)
+            and hasattr(clf, "n_classes")):
+        hint = " (that is a VAE or autoencoder: a classifier is vae_lib.classifier.load_pretrained())" \
+            if hasattr(clf, "latent_dim") else ""
+        raise TypeError(f"predict_proba needs a DigitClassifier (vae_lib.classifier.load_pretrained() or "
+                        f"train_classifier(...)); got {validate._kind(clf)}{hint}")
+    images = validate.images(images, dtype=next(clf.parameters()).dtype)
+    batch_size = validate.count(batch_size, "batch_size")
     clf.eval()
-    return torch.cat([F.softmax(clf(images[s:s + batch_size]), dim=-1) for s in range(0, images.shape[0], batch_size)])
+    return torch.cat([F.softmax(clf.net(images[s:s + batch_size]), dim=-1)
+                      for s in range(0, images.shape[0], batch_size)])
 
 
 def confident_fraction(clf: nn.Module, images: torch.Tensor, threshold: float = 0.9) -> float:

@@ -70,7 +70,7 @@ def data_root(root: str | os.PathLike | None = None) -> Path:
     """The folder that holds the datasets: ``root``, else ``$VAE_LIB_DATA``, else ``<repo>/data`` (a
     checkout) or ``~/.cache/vae_lib/data`` (an installed package)."""
     if root is not None:
-        return Path(root).expanduser()
+        return validate.path(root, "root")
     env = os.environ.get("VAE_LIB_DATA")
     if env:
         return Path(env).expanduser()
@@ -112,6 +112,8 @@ def _idx_count(path: Path, ndim: int) -> int:
     dims = [int.from_bytes(head[4 * (i + 1):4 * (i + 2)], "big") for i in range(ndim)]
     if ndim == 3 and dims[1:] != [28, 28]:
         raise DatasetCorruptError(f"{path} holds images of {dims[1]} x {dims[2]} pixels, expected 28 x 28; {fix}")
+    if dims[0] == 0:
+        raise DatasetCorruptError(f"{path} holds no {'labels' if ndim == 1 else 'images'} (its header says 0); {fix}")
     expected = 4 * (1 + ndim) + math.prod(dims)
     if size != expected:
         raise DatasetCorruptError(f"{path} has {size} bytes; its header ({dims}) says {expected}: the file is "
@@ -168,11 +170,17 @@ def _load_uint8(dataset: str, train: bool, root: str, download: bool) -> tuple[t
 
     folder = Path(root)
     images, labels = _files(dataset, train, folder)
+    if folder.exists() and not folder.is_dir():
+        raise DatasetNotFoundError(f"the data folder {folder} is a file, not a folder: point root= or VAE_LIB_DATA at "
+                                   f"a folder (its {DATASETS[dataset][0]}/raw/ holds the IDX files)")
+    for p in (images, labels):
+        if p.exists() and not p.is_file():
+            raise DatasetCorruptError(f"{p} is not a file (a folder?); delete it and run again (the file is downloaded "
+                                      "anew), or copy an intact file there")
     if not (images.is_file() and labels.is_file()):
         if not download:
             raise DatasetNotFoundError(_missing_message(dataset, folder, None))
-        timeout = validate.number(float(os.environ.get("VAE_LIB_DOWNLOAD_TIMEOUT", 30)),
-                                  "VAE_LIB_DOWNLOAD_TIMEOUT", minimum=0.0, strict_min=True)
+        timeout = download_timeout()
         try:
             _download(dataset, folder, timeout)
         except OSError as exc:
@@ -182,7 +190,29 @@ def _load_uint8(dataset: str, train: bool, root: str, download: bool) -> tuple[t
         raise DatasetCorruptError(f"{images.name} holds {n_images} images but {labels.name} holds {n_labels} labels: "
                                   f"the two files of one split do not belong together (in {images.parent}); "
                                   "replace the wrong one")
-    return read_image_file(str(images)).clone(), read_label_file(str(labels)).to(torch.int64).clone()
+    y = read_label_file(str(labels)).to(torch.int64).clone()
+    n_classes = len(DATASETS[dataset][1])
+    lo, hi = int(y.min()), int(y.max())
+    if lo < 0 or hi >= n_classes:
+        raise DatasetCorruptError(f"{labels} holds labels from {lo} to {hi}; {DATASETS[dataset][0]} has classes 0 to "
+                                  f"{n_classes - 1}: the file is damaged or from another dataset; delete it and run "
+                                  "again (it is downloaded anew), or copy an intact file there")
+    return read_image_file(str(images)).clone(), y
+
+
+def download_timeout() -> float:
+    """Seconds to wait for each answer of a download: ``$VAE_LIB_DOWNLOAD_TIMEOUT``, 30 by default."""
+    raw = os.environ.get("VAE_LIB_DOWNLOAD_TIMEOUT", "30")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"the environment variable VAE_LIB_DOWNLOAD_TIMEOUT must be a number of seconds > 0; got "
+                         f"{raw!r:.40}") from None
+    return validate.number(value, "VAE_LIB_DOWNLOAD_TIMEOUT (seconds)", minimum=0.0, strict_min=True)
+
+
+def _is_float(x: object) -> bool:
+    return isinstance(x, torch.Tensor) and x.is_floating_point()
 
 
 def binarize_images(images: torch.Tensor, mode: str = "dynamic", *, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -191,7 +221,10 @@ def binarize_images(images: torch.Tensor, mode: str = "dynamic", *, generator: t
     ``"static"``: threshold at 0.5 (the same every time). ``"dynamic"``: draw each pixel
     from Bernoulli(intensity), ``x_bin ~ Bernoulli(x)``, with ``generator`` for repeatability.
     """
-    validate.images(images)
+    images = validate.images(images, dtype=images.dtype if _is_float(images) else torch.float32)
+    if not isinstance(mode, str) or mode not in ("static", "dynamic"):
+        raise ValueError(f"binarize must be 'static' or 'dynamic'; got {mode!r:.60}")
+    generator = validate.generator(generator)
     if mode == "static":
         return (images > 0.5).to(images.dtype)
     if mode == "dynamic":
@@ -207,7 +240,8 @@ def dequantize(images: torch.Tensor, *, generator: torch.Generator | None = None
     a continuous model's :math:`-\log p(y)` plus :math:`D\log 256` bounds the nats needed for the real,
     discrete image: comparable across likelihoods (bits per dimension, :func:`vae_lib.metrics.bits_per_dim`).
     """
-    validate.images(images)
+    images = validate.images(images, dtype=images.dtype if _is_float(images) else torch.float32)
+    generator = validate.generator(generator)
     levels = torch.round(images * 255.0)
     u = torch.rand(images.shape, generator=generator, dtype=images.dtype, device=images.device)
     return (levels + u) / 256.0
@@ -240,12 +274,11 @@ def load_mnist(
     Raises:
         DatasetNotFoundError: files absent and not downloadable; the message says how to fix it.
     """
-    if split not in ("train", "test"):
-        raise ValueError(f"split must be 'train' or 'test'; got {split!r}")
-    if dataset not in DATASETS:
-        raise ValueError(f"dataset must be one of {sorted(DATASETS)}; got {dataset!r}")
-    if binarize not in (None, "static", "dynamic", "dequantize"):
-        raise ValueError(f"binarize must be None, 'static', 'dynamic' or 'dequantize'; got {binarize!r}")
+    validate.choice(split, "split", ("train", "test"))
+    validate.choice(dataset, "dataset", tuple(DATASETS))
+    validate.choice(binarize, "binarize", (None, "static", "dynamic", "dequantize"))
+    seed = validate.seed(seed)
+    download = validate.flag(download, "download")
     folder = data_root(root)
     data, labels = _load_uint8(dataset, split == "train", str(folder), bool(download))
     images = data.unsqueeze(1).to(torch.float32).div_(255.0)
@@ -270,7 +303,16 @@ def batches(
     """
     if not tensors:
         raise ValueError("batches() needs at least one tensor")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, torch.Tensor):
+            raise TypeError(f"batches() takes tensors (argument {i + 1} is {validate._kind(t)}); convert with "
+                            "torch.as_tensor(...), or pass batch_size=... by name")
+        if t.dim() == 0:
+            raise ValueError(f"batches() slices tensors along their first axis; argument {i + 1} is a scalar tensor")
     batch_size = validate.count(batch_size, "batch_size")
+    shuffle = validate.flag(shuffle, "shuffle")
+    drop_last = validate.flag(drop_last, "drop_last")
+    generator = validate.generator(generator)
     n = tensors[0].shape[0]
     for t in tensors[1:]:
         if t.shape[0] != n:

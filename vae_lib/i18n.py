@@ -4,8 +4,9 @@ Strings a user sees (the lecture app's captions, the explorers' labels, default 
 :func:`tr`, which looks them up in a gettext catalog shipped with the package
 (``vae_lib/locale/<lang>/LC_MESSAGES/vae_lib.mo``, compiled from ``translations/<lang>/vae_lib.po`` by
 ``python -m vae_tools.translate compile``). The language is, in order: :func:`set_language`, the
-``VAE_LIB_LANG`` environment variable, then ``LANG`` (``ko_KR.UTF-8`` -> Korean); anything else is English.
-``make lab LANG=ko`` and ``make present LANG=ko`` set it for the Korean edition.
+``VAE_LIB_LANG`` environment variable (``ko`` -> Korean); anything else is English. The system locale (``LANG``)
+does not choose: an English notebook stays English on a Korean machine.
+``make lab EDITION=ko`` and ``make present EDITION=ko`` set it for the Korean edition.
 
 Korean figure text needs a font with Hangul: in Korean, figures are drawn in NanumGothic (from the
 ``koreanize-matplotlib`` package, a dependency of the ``lab`` extra), with DejaVu Sans for what it lacks.
@@ -30,11 +31,10 @@ def language() -> str:
     """The current language code, ``"en"`` or ``"ko"``."""
     if _chosen is not None:
         return _chosen
-    for var in ("VAE_LIB_LANG", "LANG"):
-        value = os.environ.get(var, "")
-        if value:
-            code = value.split("_")[0].split(".")[0].lower()
-            return code if code in LANGUAGES else "en"
+    value = os.environ.get("VAE_LIB_LANG", "")   # the system locale (LANG) does not choose the edition
+    if value:
+        code = value.split("_")[0].split(".")[0].lower()
+        return code if code in LANGUAGES else "en"
     return "en"
 
 

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from . import validate
-from .losses import _check_model_inputs, _iwae_bound
+from .losses import _check_model_inputs, iwae_bound
 
 __all__ = ["active_units", "bits_per_dim", "hole_fraction", "importance_weighted_bounds", "knn_accuracy",
            "latent_activity", "negative_log_likelihood"]
@@ -107,7 +107,7 @@ def importance_weighted_bounds(model: nn.Module, images: torch.Tensor, k: int = 
         for start in range(0, images.shape[0], batch_size):
             x = images[start:start + batch_size].to(device)
             y = None if labels is None else labels[start:start + batch_size]
-            out.append(_iwae_bound(model, x, k, y, chunk_size, gen).double().cpu())
+            out.append(iwae_bound.unchecked(model, x, k, labels=y, chunk_size=chunk_size, generator=gen).double().cpu())
     finally:
         model.train(was_training)
     return torch.cat(out)
@@ -210,17 +210,17 @@ __all__ += ["hole_mask"]
 
 def log_aggregate_posterior(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, *,
                             chunk_size: int = 1000) -> torch.Tensor:
-    r"""log q(z) of the *aggregate posterior* of N images at M points: the mixture of their encoder Gaussians.
+    r"""log q_phi(z) of the *aggregate posterior* of N images at M points: the mixture of their encoder Gaussians.
 
-    .. math:: \log q(z) = \log\frac1N\sum_{n=1}^{N}\mathcal N\big(z;\ \mu_n, \operatorname{diag}\sigma_n^2\big),
-              \qquad q(z) = \mathbb E_{x}\,q_\phi(z\mid x)\ \text{over the N images}
+    .. math:: \log q_\phi(z) = \log\frac1N\sum_{n=1}^{N}\mathcal N\big(z;\ \mu_n, \operatorname{diag}\sigma_n^2\big),
+              \qquad q_\phi(z) = \mathbb E_{x}\,q_\phi(z\mid x)\ \text{over the N images}
 
     ``z`` ``[M, K]``; ``mu``, ``logvar`` ``[N, K]`` (the encoder's outputs for the N images) -> ``[M]``, in nats.
     Each component's log-density is expanded into two matrix products,
     :math:`-\tfrac12\sum_j \big(z_j^2 P_{nj} - 2 z_j \mu_{nj} P_{nj} + \mu_{nj}^2 P_{nj} + \log\sigma_{nj}^2 + \log 2\pi\big)`
     with the precisions :math:`P = e^{-\log\sigma^2}`, ``chunk_size`` points at a time (memory ``chunk_size x N``),
     in the dtype of ``z`` (float32: errors of about 1e-5 nats for codes of a few units; pass float64 for more
-    digits). With it, KL(q(z) || p(z)) and the mutual information :math:`I_q(x; z)` of "ELBO surgery"
+    digits). With it, KL(q_phi(z) || p(z)) and the mutual information :math:`I_q(x; z)` of "ELBO surgery"
     (Hoffman & Johnson 2016) are Monte Carlo averages (notebook 11).
     """
     for name, t in (("z", z), ("mu", mu), ("logvar", logvar)):

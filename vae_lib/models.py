@@ -28,6 +28,7 @@ convolutions) in the decoder.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,66 +36,46 @@ import torch
 from torch import nn
 
 from . import validate
-from .losses import ELBO, _elbo, _iwae_terms, bernoulli_log_likelihood, gaussian_log_likelihood, reparameterize
+from .losses import (
+    ELBO,
+    _check_beta,
+    _elbo,
+    _iwae_terms,
+    bernoulli_log_likelihood,
+    gaussian_log_likelihood,
+    reparameterize,
+)
+from .networks import _ACTIVATIONS, IMAGE_SHAPE, D, _decoder, _encoder, _mlp  # noqa: F401 - _mlp for aae
 from .priors import Prior, VampPrior, make_prior
 
 __all__ = ["MODEL_CLASSES", "Autoencoder", "ConditionalVAE", "LatentModel", "VAE"]
 
-IMAGE_SHAPE = validate.IMAGE_SHAPE
-D = math.prod(IMAGE_SHAPE)
-_ACTIVATIONS = {"relu": nn.ReLU, "silu": nn.SiLU, "tanh": nn.Tanh, "elu": nn.ELU}
-_CONV_CHANNELS = (32, 64)
 _STD_LEARNED = ("learned", "learned-pixel")
+#: the smallest fixed decoder standard deviation s: a thousandth of the pixel range (below it, log N(x; mean, s^2)
+#: of any real image is dominated by 1/s^2 and float32 overflows towards -inf)
+STD_MIN = 1e-3
 
 
-def _mlp(sizes: Sequence[int], act: type[nn.Module], last_act: bool) -> list[nn.Module]:
-    layers: list[nn.Module] = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(nn.Linear(a, b))
-        if last_act or i < len(sizes) - 2:
-            layers.append(act())
-    return layers
+def _overridden(model: Any, name: str) -> bool:
+    """True when ``type(model)``'s method ``name`` comes from outside vae_lib (a subclass of a notebook or a test):
+    then the unchecked fast paths call that method, so that the override is what runs."""
+    f = getattr(type(model), name, None)
+    return f is not None and not getattr(f, "__module__", "").startswith("vae_lib.")
 
 
-def _encoder(arch: str, hidden: Sequence[int], out: int, act: type[nn.Module], extra_in: int) -> nn.Module:
-    """x [B, 1, 28, 28] (+ extra features) -> [B, out]."""
-    if arch == "mlp":
-        return _Body(nn.Flatten(), nn.Sequential(*_mlp([D + extra_in, *hidden, out], act, False)))
-    c1, c2 = _CONV_CHANNELS
-    conv = nn.Sequential(
-        nn.Conv2d(1, c1, 4, stride=2, padding=1), act(),   # 28 -> 14
-        nn.Conv2d(c1, c2, 4, stride=2, padding=1), act(),  # 14 -> 7
-        nn.Flatten(),
-    )
-    return _Body(conv, nn.Sequential(*_mlp([c2 * 7 * 7 + extra_in, *hidden, out], act, False)))
+def _check_terms(a: dict[str, Any]) -> None:
+    """The checks of every model's ``terms``: images and labels as the model needs them, beta >= 0, a generator,
+    iwae_k >= 1 (converted values are put back into the call's arguments)."""
+    model = a["self"]
+    a["x"], a["y"] = model.check_inputs(a["x"], a["y"])
+    a["beta"] = _check_beta(a["beta"])
+    validate.generator(a["generator"])
+    a["iwae_k"] = validate.count(a["iwae_k"], "iwae_k", cap="samples")
+    validate.elements(a["iwae_k"] * a["x"].numel(), f"terms with iwae_k={a['iwae_k']} for {a['x'].shape[0]} images")
 
 
-def _decoder(arch: str, hidden: Sequence[int], latent: int, act: type[nn.Module]) -> nn.Module:
-    """z [N, latent] -> logits [N, 1, 28, 28]."""
-    rev = list(reversed(hidden))
-    if arch == "mlp":
-        return nn.Sequential(*_mlp([latent, *rev, D], act, False), nn.Unflatten(1, IMAGE_SHAPE))
-    c1, c2 = _CONV_CHANNELS
-    return nn.Sequential(
-        *_mlp([latent, *rev, c2 * 7 * 7], act, True),
-        nn.Unflatten(1, (c2, 7, 7)),
-        nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1), act(),  # 7 -> 14
-        nn.ConvTranspose2d(c1, 1, 4, stride=2, padding=1),          # 14 -> 28
-    )
-
-
-class _Body(nn.Module):
-    """Feature extractor followed by an MLP head; extra inputs (a one-hot label) join at the head."""
-
-    def __init__(self, features: nn.Module, head: nn.Module) -> None:
-        super().__init__()
-        self.features, self.head = features, head
-
-    def forward(self, x: torch.Tensor, extra: torch.Tensor | None = None) -> torch.Tensor:
-        h = self.features(x)
-        if extra is not None:
-            h = torch.cat([h, extra], dim=-1)
-        return self.head(h)
+#: the decorator of every model's ``terms``: check once, then the body; ``terms.unchecked`` is the body alone
+checked_terms = validate.checked(_check_terms)
 
 
 class LatentModel(nn.Module):
@@ -108,19 +89,20 @@ class LatentModel(nn.Module):
     def __init__(self, latent_dim: int, hidden: Sequence[int], arch: str, activation: str,
                  likelihood: str = "bernoulli", decoder_std: float | str | None = None) -> None:
         super().__init__()
-        latent_dim = validate.count(latent_dim, "latent_dim")
-        if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Sequence):
-            raise TypeError(f"hidden must be a sequence of layer sizes such as (512, 256); got {hidden!r}")
-        hidden = tuple(validate.count(h, "every hidden size") for h in hidden)
+        latent_dim = validate.count(latent_dim, "latent_dim", cap="latent_dim")
+        hidden = validate.layer_sizes(hidden, "hidden")
         validate.choice(arch, "arch", ("mlp", "conv"))
         validate.choice(activation, "activation", sorted(_ACTIVATIONS))
         validate.choice(likelihood, "likelihood", ("bernoulli", "gaussian"))
         if likelihood == "bernoulli" and decoder_std is not None:
             raise ValueError("decoder_std is for likelihood='gaussian'; a Bernoulli decoder has no standard deviation")
         if likelihood == "gaussian" and decoder_std not in _STD_LEARNED:
+            if isinstance(decoder_std, str):
+                raise ValueError(f"decoder_std must be a number s >= {STD_MIN:g} (a fixed standard deviation), "
+                                 f"'learned' or 'learned-pixel'; got {decoder_std!r:.40}")
             decoder_std = validate.number(decoder_std if decoder_std is not None else float("nan"),
-                                            "decoder_std (a fixed standard deviation s > 0, 'learned' or 'learned-pixel')",
-                                            minimum=0.0, strict_min=True)
+                                          f"decoder_std (a fixed standard deviation s >= {STD_MIN:g}, 'learned' or "
+                                          "'learned-pixel')", minimum=STD_MIN)
         self.latent_dim, self.hidden, self.arch, self.activation = latent_dim, hidden, arch, activation
         self.likelihood, self.decoder_std = likelihood, decoder_std
         self._act = _ACTIVATIONS[activation]
@@ -142,11 +124,17 @@ class LatentModel(nn.Module):
     def device(self) -> torch.device:
         return next(self.parameters()).device
 
+    @property
+    def dtype(self) -> torch.dtype:
+        """The dtype of the weights (float32 unless converted): inputs must have it (half precision is converted)."""
+        return next(self.parameters()).dtype
+
     # ---------------------------------------------------------------- checks
-    def check_inputs(self, x: Any, y: Any = None, *, values: bool = True) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def check_inputs(self, x: Any, y: Any = None, *, values: bool = True,
+                     name: str = "images") -> tuple[torch.Tensor, torch.Tensor | None]:
         """Check images (shape, dtype, and with ``values`` their range and NaNs) and labels for this
-        model kind (required by a conditional model, refused by the others)."""
-        x = validate.images(x, values=values)
+        model kind (required by a conditional model, refused by the others); ``name``: the argument, for messages."""
+        x = validate.images(x, values=values, dtype=self.dtype, name=name)
         return x, self._check_labels(y, x.shape[0])
 
     def _check_labels(self, y: Any, n: int | None) -> torch.Tensor | None:
@@ -162,32 +150,55 @@ class LatentModel(nn.Module):
         return y.to(self.device)
 
     def _check_z(self, z: Any) -> torch.Tensor:
-        if not isinstance(z, torch.Tensor) or z.dim() < 1 or z.shape[-1] != self.latent_dim:
-            raise ValueError(f"expected latent codes of shape [..., {self.latent_dim}]; got {validate._shape(z)}")
-        if not z.is_floating_point():
-            raise ValueError(f"expected float latent codes; got dtype {z.dtype}")
-        return z
+        return validate.codes(z, self.latent_dim, dtype=self.dtype)
+
+    def _check_decoder_labels(self, z: torch.Tensor, y: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Labels for decoding z ``[..., K]``: one per code of the last batch axis (a single code ``[K]`` takes one
+        label, an int or a one-element tensor)."""
+        if not self.is_conditional:
+            self._check_labels(y, None)
+            return z, None
+        if z.dim() == 1:  # one code, one label
+            if isinstance(y, numbers.Integral) and not isinstance(y, bool):
+                y = torch.tensor([int(y)])
+            elif isinstance(y, torch.Tensor) and y.dim() == 0:
+                y = y.reshape(1)
+            return z, self._check_labels(y, 1)
+        if isinstance(y, numbers.Integral) and not isinstance(y, bool):
+            raise ValueError(f"a {type(self).__name__} needs one label per code: for {z.shape[-2]} codes pass "
+                             f"torch.full(({z.shape[-2]},), {int(y)}) (one int labels a single code [K] only)")
+        return z, self._check_labels(y, z.shape[-2])
 
     # ---------------------------------------------------------------- decoder
-    def _decode_flat(self, z: torch.Tensor, y: Any = None) -> torch.Tensor:
-        """Decode z of shape [..., K] (any leading dims; labels [B] match the last of them)."""
-        z = self._check_z(z)
-        extra = None
-        if self.is_conditional:
-            n = z.shape[-2] if z.dim() > 1 else None
-            y = self._check_labels(y, n)
-            extra = nn.functional.one_hot(y, self.n_classes).to(z.dtype)
-        else:
-            self._check_labels(y, None)
+    def _decode_raw(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """Decode z of shape [..., K] (any leading dims; labels [B] match the last of them), without checks: the
+        explorers' update path and the training loop call this after checking once."""
         lead = z.shape[:-1]
         flat = z.reshape(-1, self.latent_dim)
-        if extra is not None:
+        if y is not None and self.is_conditional:
+            extra = nn.functional.one_hot(y, self.n_classes).to(z.dtype)
             flat = torch.cat([flat, extra.expand(*lead, extra.shape[-1]).reshape(flat.shape[0], -1)], dim=-1)
         return self.decoder(flat).reshape(*lead, *IMAGE_SHAPE)
 
+    def _decode_mean_raw(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """``sigmoid(decode(z, y))`` without the checks: the explorers' update path (the codes come from their own
+        sliders), through a subclass's own ``decode`` when it has one."""
+        if _overridden(self, "decode"):
+            return torch.sigmoid(self.decode(z, y))
+        return torch.sigmoid(self._decode_raw(z, y))
+
+    def _decode_flat(self, z: Any, y: Any = None) -> torch.Tensor:
+        """Check z (finite codes ``[..., K]``) and the labels, then decode."""
+        z = self._check_z(z)
+        z, y = self._check_decoder_labels(z, y)
+        validate.elements(math.prod(z.shape[:-1]) * D, f"decoding {math.prod(z.shape[:-1]):,} codes")
+        if z.dim() == 1 and y is not None:  # one code and its label: decode it as a batch of one
+            return self._decode_raw(z[None], y)[0]
+        return self._decode_raw(z, y)
+
     def decode(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """z ``[..., K]`` -> decoder output ``[..., 1, 28, 28]``: Bernoulli logits (a Gaussian decoder:
-        its mean before the sigmoid)."""
+        its mean before the sigmoid). NaN or infinite codes are refused."""
         return self._decode_flat(z, y)
 
     def decode_mean(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
@@ -200,10 +211,23 @@ class LatentModel(nn.Module):
         Bernoulli: :math:`\sum_d x_d\log p_d + (1-x_d)\log(1-p_d)`; Gaussian:
         :math:`\log\mathcal N(x;\ \mathrm{sigmoid}(\text{decode}(z)), s^2 I)`, with the decoder's standard deviation s.
         """
-        out = self.decode(z, y)
+        x, y = self.check_inputs(x, y)
+        z = self._check_z(z)
+        if z.dim() not in (2, 3) or z.shape[-2] != x.shape[0]:
+            raise ValueError(f"z must hold one code per image, [B, K] or [S, B, K] with B = {x.shape[0]} (the images); "
+                             f"got {list(z.shape)}")
+        validate.elements(math.prod(z.shape[:-1]) * D, f"log_likelihood of {math.prod(z.shape[:-1]):,} codes")
+        return self._log_likelihood_raw(x, z, y)
+
+    def _log_likelihood_raw(self, x: torch.Tensor, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """:meth:`log_likelihood` without the checks (through a subclass's own ``log_likelihood`` or ``decode``)."""
+        if _overridden(self, "log_likelihood"):
+            return self.log_likelihood(x, z, y)
+        out = self.decode(z, y) if _overridden(self, "decode") else self._decode_raw(z, y)
         if self.likelihood == "bernoulli":
-            return bernoulli_log_likelihood(x, out)
-        return gaussian_log_likelihood(x, torch.sigmoid(out), self.decoder_log_variance())
+            return bernoulli_log_likelihood.unchecked(x, out)
+        return gaussian_log_likelihood.unchecked(x, torch.sigmoid(out), self.decoder_log_variance())
+
 
     def decoder_log_variance(self) -> torch.Tensor:
         """log s^2 of a Gaussian decoder (a learned parameter, or the fixed value as a tensor)."""
@@ -240,9 +264,16 @@ class LatentModel(nn.Module):
 
     def terms(self, x: torch.Tensor, y: torch.Tensor | None = None, *, beta: float = 1.0,
               generator: torch.Generator | None = None, iwae_k: int = 1) -> ELBO:
-        """Per-example ``(objective, log_likelihood, kl)``, in nats: what training maximizes
-        (``fit`` checks its inputs once; this method does not check them again)."""
+        """Per-example ``(objective, log_likelihood, kl)``, in nats: what training maximizes. Every subclass
+        decorates its ``terms`` with :func:`checked_terms` (the inputs are checked once per call)."""
         raise NotImplementedError
+
+    def _terms(self, x: torch.Tensor, y: torch.Tensor | None = None, **kw: Any) -> ELBO:
+        """:meth:`terms` without the checks: ``fit`` and ``evaluate`` check their data once, then call this
+        batch by batch (a subclass's own ``terms`` runs as it is)."""
+        terms = type(self).terms
+        raw = getattr(terms, "unchecked", None)
+        return raw(self, x, y, **kw) if raw is not None else terms(self, x, y, **kw)
 
 
 class Autoencoder(LatentModel):
@@ -261,7 +292,7 @@ class Autoencoder(LatentModel):
 
     def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """x [B, 1, 28, 28] -> z [B, K]."""
-        x, _ = self.check_inputs(x, y, values=False)
+        x, _ = self.check_inputs(x, y)
         return self.encoder(x)
 
     def _mean(self, x: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
@@ -270,6 +301,7 @@ class Autoencoder(LatentModel):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(x))
 
+    @checked_terms
     def terms(self, x: torch.Tensor, y: torch.Tensor | None = None, *, beta: float = 1.0,
               generator: torch.Generator | None = None, iwae_k: int = 1) -> ELBO:
         """``(rec, rec, 0)``: an autoencoder maximizes its reconstruction term alone (beta plays no part)."""
@@ -316,13 +348,20 @@ class VAE(LatentModel):
 
     def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """x [B, 1, 28, 28] -> (mu, logvar), each [B, K]."""
-        x, y = self.check_inputs(x, y, values=False)
+        x, y = self.check_inputs(x, y)
         return self._encode(x, y)
 
     def _encode(self, x: torch.Tensor, y: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
         extra = None if y is None else nn.functional.one_hot(y, self.n_classes).to(x.dtype)
         mu, logvar = self.encoder(x, extra).chunk(2, dim=-1)
         return mu, logvar
+
+    def _encode_raw(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The encoder without the checks: what vae_lib.losses calls batch by batch, after checking once (through a
+        subclass's own ``encode`` when it has one)."""
+        if _overridden(self, "encode"):
+            return self.encode(x, y)
+        return self._encode(x, y)
 
     def _mean(self, x: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
         return self._encode(x, y)[0]
@@ -336,10 +375,18 @@ class VAE(LatentModel):
         """log p(z), summed over the latent dimension."""
         return self.prior.log_prob(z)
 
-    def kl(self, mu: torch.Tensor, logvar: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        """KL(q(z|x) || p(z)) per example: closed form for N(0, I), else estimated with the samples ``z``."""
+    def _log_prior_raw(self, z: torch.Tensor) -> torch.Tensor:
+        return self.prior._log_prob(z)
+
+    def kl(self, mu: torch.Tensor, logvar: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
+        """KL(q(z|x) || p(z)) per example: closed form for N(0, I), else estimated with the samples ``z``
+        ``[S, B, K]`` of q (required then)."""
         return self.prior.kl(mu, logvar, z)
 
+    def _kl_raw(self, mu: torch.Tensor, logvar: torch.Tensor, z: torch.Tensor | None) -> torch.Tensor:
+        return self.prior._kl(mu, logvar, z)
+
+    @checked_terms
     def terms(self, x: torch.Tensor, y: torch.Tensor | None = None, *, beta: float = 1.0,
               generator: torch.Generator | None = None, iwae_k: int = 1) -> ELBO:
         """The beta-ELBO terms with one sample; ``iwae_k > 1``: the importance-weighted bound L_k as the
@@ -351,7 +398,8 @@ class VAE(LatentModel):
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Draw z ~ p(z) and return the decoder's pixel means, ``[n, 1, 28, 28]`` in [0, 1]."""
-        n = validate.count(n, "n")
+        n = validate.count(n, "n", cap="samples")
+        validate.elements(n * D, f"{n:,} samples of {D} pixels")
         if self.is_conditional and labels is None:
             labels = torch.arange(n) % self.n_classes
         return self.decode_mean(self.prior.sample(n, generator).to(self.device), labels)
@@ -366,7 +414,7 @@ class ConditionalVAE(VAE):
                  arch: str = "mlp", activation: str = "silu", likelihood: str = "bernoulli",
                  decoder_std: float | str | None = None, prior: str = "normal",
                  prior_components: int | None = None) -> None:
-        n_classes = validate.count(n_classes, "n_classes", minimum=2)
+        n_classes = validate.count(n_classes, "n_classes", minimum=2, cap="n_classes")
         self._build(latent_dim, hidden, arch, activation, likelihood, decoder_std, prior, prior_components,
                     n_classes)
         self.n_classes = n_classes

@@ -7,6 +7,7 @@ values in [0, 1].
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import matplotlib.pyplot as plt
 import torch
@@ -17,6 +18,21 @@ from torchvision.utils import make_grid
 from . import validate
 
 __all__ = ["image_grid", "latent_grid", "latent_scatter", "plot_history", "show_images"]
+
+
+def _images(images: Any, name: str = "images") -> torch.Tensor:
+    """Grey images to draw: ``[N, 1, H, W]`` or ``[N, H, W]`` (any float dtype), finite, pixels in [0, 1]."""
+    if isinstance(images, torch.Tensor) and images.dim() == 3:
+        images = images.unsqueeze(1)
+    if isinstance(images, torch.Tensor) and images.dim() == 4 and images.shape[1] == 1:
+        shape = tuple(images.shape[1:])
+    else:
+        shape = validate.IMAGE_SHAPE   # the message then names the expected layout and the fix
+    dtype = images.dtype if isinstance(images, torch.Tensor) and images.is_floating_point() else torch.float32
+    if isinstance(images, torch.Tensor):   # the size first: the check of the values reads every pixel
+        validate.elements(images.numel(), f"drawing {images.shape[0] if images.dim() else 0:,} images")
+    images = validate.images(images, name=name, shape=shape, dtype=dtype)
+    return images
 
 
 def _grid(images: torch.Tensor, nrow: int, pad: int = 1, pad_value: float = 0.2) -> torch.Tensor:
@@ -34,6 +50,9 @@ def _grid(images: torch.Tensor, nrow: int, pad: int = 1, pad_value: float = 0.2)
 def image_grid(images: torch.Tensor, nrow: int = 10, *, title: str | None = None, ax: Axes | None = None,
                figsize: tuple[float, float] | None = None) -> Figure:
     """Show images ``[N, 1, 28, 28]`` (values in [0, 1]) as one grid with ``nrow`` per row."""
+    images = _images(images)
+    nrow = validate.count(nrow, "nrow (images per row)")
+    _check_ax(ax)
     grid = _grid(images, nrow)
     if ax is None:
         rows = grid.shape[0] / (grid.shape[1] / nrow)
@@ -47,6 +66,13 @@ def image_grid(images: torch.Tensor, nrow: int = 10, *, title: str | None = None
 
 def show_images(rows: Sequence[torch.Tensor], row_titles: Sequence[str], *, title: str | None = None) -> Figure:
     """Several rows of images with a label at the left of each (e.g. inputs / reconstructions)."""
+    if isinstance(rows, torch.Tensor) or not isinstance(rows, Sequence) or len(rows) == 0:
+        raise TypeError(f"rows must be a non-empty list of image tensors, one per row; got {validate._kind(rows)}"
+                        + (" (one row? pass [images])" if isinstance(rows, torch.Tensor) else ""))
+    rows = [_images(r, f"rows[{i}]") for i, r in enumerate(rows)]
+    if isinstance(row_titles, str) or not isinstance(row_titles, Sequence) or len(row_titles) != len(rows):
+        raise ValueError(f"row_titles must be a list of {len(rows)} titles, one per row; got "
+                         f"{len(row_titles) if isinstance(row_titles, Sequence) and not isinstance(row_titles, str) else validate._kind(row_titles)}")
     fig, axes = plt.subplots(len(rows), 1, figsize=(min(rows[0].shape[0], 12), 1.2 * len(rows) + 0.4), squeeze=False)
     for ax, imgs, name in zip(axes[:, 0], rows, row_titles):
         image_grid(imgs, nrow=imgs.shape[0], ax=ax)
@@ -66,9 +92,22 @@ def latent_scatter(z: torch.Tensor, labels: torch.Tensor | None = None, *, ax: A
                    title: str = "Latent codes of test images", class_names: Sequence[str] | None = None,
                    s: float = 3.0, alpha: float = 0.6) -> Figure:
     """Scatter 2-D codes ``z [N, 2]`` coloured by label, with a legend of classes."""
+    validate.float_tensor(z, "z (the codes)", finite="nan")
     z = z.detach().cpu()
     if z.dim() != 2 or z.shape[1] < 2:
         raise ValueError(f"latent_scatter needs codes of shape [N, 2] (or more: the first two are shown); got {list(z.shape)}")
+    if labels is not None:
+        if not isinstance(labels, torch.Tensor):
+            raise TypeError(f"labels must be a tensor of class labels [N]; got {validate._kind(labels)} (convert with "
+                            "torch.as_tensor(labels))")
+        n_classes = len(class_names) if class_names is not None else max(10, int(labels.max()) + 1 if labels.numel()
+                                                                         and not labels.is_floating_point() else 10)
+        labels = validate.labels(labels, z.shape[0], n_classes, name="labels (one per code)")
+    if class_names is not None and (isinstance(class_names, str) or not isinstance(class_names, Sequence)):
+        raise TypeError(f"class_names must be a list of names, one per class; got {validate._kind(class_names)}")
+    s = validate.number(s, "s (the marker size)", minimum=0.0)
+    alpha = validate.number(alpha, "alpha", minimum=0.0, maximum=1.0)
+    _check_ax(ax)
     if ax is None:
         fig, ax = plt.subplots(figsize=(5.5, 5))
     if labels is None:
@@ -89,6 +128,15 @@ def latent_scatter(z: torch.Tensor, labels: torch.Tensor | None = None, *, ax: A
 
 def plot_history(history: Sequence[dict], *, title: str = "Training curves") -> Figure:
     """ELBO, reconstruction term and KL per epoch (train and test), in nats per example."""
+    if isinstance(history, (str, bytes, dict)) or not isinstance(history, Sequence) or not history:
+        raise TypeError(f"history must be what fit returns: a non-empty list of dicts, one per epoch; got "
+                        f"{validate._kind(history) if not isinstance(history, Sequence) or isinstance(history, (str, dict)) else 'an empty list'}")
+    need = ("epoch", *(f"{split}_{key}" for split in ("train", "test") for key in ("elbo", "rec", "kl")))
+    for i, r in enumerate(history):
+        missing = [k for k in need if not isinstance(r, dict) or k not in r]
+        if missing:
+            raise ValueError(f"history[{i}] lacks {', '.join(missing)}: plot_history draws the rows fit returns "
+                             f"(keys {', '.join(need)})")
     epochs = [r["epoch"] for r in history]
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.2))
     for ax, key, name in zip(axes, ("elbo", "rec", "kl"),
@@ -106,6 +154,11 @@ def plot_history(history: Sequence[dict], *, title: str = "Training curves") -> 
     return fig
 
 
+def _check_ax(ax: Any) -> None:
+    if ax is not None and not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes (e.g. from plt.subplots()) or None; got {validate._kind(ax)}")
+
+
 @torch.no_grad()
 def latent_grid(model: torch.nn.Module, extent: tuple[float, float, float, float] = (-3.0, 3.0, -3.0, 3.0),
                 n: int = 15, *, ax: Axes | None = None, title: str = "Decoded latent plane") -> Figure:
@@ -116,12 +169,21 @@ def latent_grid(model: torch.nn.Module, extent: tuple[float, float, float, float
     units, so codes (``latent_scatter(..., ax=ax)``) or points can be drawn on top.
     Works for any model with ``latent_dim == 2`` and ``decode(z) -> logits`` (Autoencoder, VAE).
     """
-    n = validate.count(n, "n", minimum=2)
+    n = validate.count(n, "n", minimum=2, cap="grid")
+    if isinstance(model, str):
+        raise TypeError(f"latent_grid needs a model; got the str {model!r:.40}: load it first, "
+                        f"vae_lib.zoo.load({model!r:.40})")
+    if not callable(getattr(model, "decode_mean", None)):
+        raise TypeError(f"latent_grid needs a vae_lib model with a decoder; got {validate._kind(model)}")
+    if getattr(model, "is_conditional", False):
+        raise TypeError(f"latent_grid decodes z alone; a {type(model).__name__}'s decoder also needs a label: decode "
+                        "the grid yourself with model.decode_mean(z, torch.full((n * n,), label))")
     if getattr(model, "latent_dim", None) != 2:
         raise ValueError(f"latent_grid needs a model with a 2-D latent space; got latent_dim = "
                          f"{getattr(model, 'latent_dim', None)} (decode a 2-D slice yourself for K > 2)")
-    if len(extent) != 4:
-        raise ValueError(f"extent must be (z1_min, z1_max, z2_min, z2_max); got {extent!r}")
+    if isinstance(extent, (str, bytes)) or not isinstance(extent, Sequence) or len(extent) != 4:
+        raise ValueError(f"extent must be (z1_min, z1_max, z2_min, z2_max); got {extent!r:.60}")
+    _check_ax(ax)
     x0, x1, y0, y1 = (validate.number(v, "every extent value") for v in extent)
     if not (x0 < x1 and y0 < y1):
         raise ValueError(f"extent must have z1_min < z1_max and z2_min < z2_max; got {extent!r}")

@@ -22,7 +22,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from .losses import LOG_2PI, kl_std_normal, log_normal_diag, log_prior
+from . import validate
+from .losses import LOG_2PI, _pair, kl_std_normal, log_normal_diag, log_prior
 
 __all__ = ["PRIORS", "MixturePrior", "Prior", "StandardNormal", "VampPrior", "make_prior"]
 
@@ -39,16 +40,50 @@ class Prior(nn.Module):
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         """log p(z), summed over the last (latent) dimension: ``[..., K] -> [...]``."""
-        raise NotImplementedError
+        return self._log_prob(self.check_z(z))
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """``n`` draws ``z ~ p(z)``, shape ``[n, K]``."""
-        raise NotImplementedError
+        n = validate.count(n, "n", cap="samples")
+        validate.elements(n * self.latent_dim, f"{n} samples of {self.latent_dim} latent dimensions")
+        return self._sample(n, validate.generator(generator))
 
-    def kl(self, mu: torch.Tensor, logvar: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    def kl(self, mu: torch.Tensor, logvar: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
         r"""KL(q(z|x) || p(z)) per example, ``[B]``; ``z`` ``[S, B, K]`` are samples of q (used when there
         is no closed form: :math:`\frac1S\sum_s \log q(z_s|x) - \log p(z_s)`)."""
-        return (log_normal_diag(z, mu, logvar) - self.log_prob(z)).mean(0)
+        self.check_q(mu, logvar, z)
+        return self._kl(mu, logvar, z)
+
+    # the checks, and the work without them (the models call these once per batch, after checking once)
+    def check_z(self, z: torch.Tensor, name: str = "z") -> torch.Tensor:
+        """Codes ``[..., K]`` of this prior's latent size: a float tensor without NaN."""
+        validate.float_tensor(z, name, finite="nan", min_ndim=1)
+        if z.shape[-1] != self.latent_dim:
+            raise ValueError(f"{name} must have shape [..., {self.latent_dim}] (the latent size); got {list(z.shape)}")
+        return z
+
+    def check_q(self, mu: torch.Tensor, logvar: torch.Tensor, z: torch.Tensor | None) -> None:
+        """q's parameters ``[B, K]`` and, for a KL estimated by sampling, its samples ``z`` ``[S, B, K]``."""
+        _pair(mu, logvar, "kl")
+        self.check_z(mu, "mu")
+        if z is None:
+            if not self.closed_form_kl:
+                raise ValueError(f"the KL to a {type(self).__name__} has no closed form: pass samples z of q "
+                                 "[S, B, K] (e.g. reparameterize(mu, logvar, 16))")
+            return
+        self.check_z(z)
+        if z.dim() != mu.dim() + 1 or z.shape[1:] != mu.shape:
+            raise ValueError(f"z must hold samples of q, shape [S, *mu.shape] = [S, {', '.join(map(str, mu.shape))}]; "
+                             f"got {list(z.shape)}")
+
+    def _log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def _sample(self, n: int, generator: torch.Generator | None) -> torch.Tensor:
+        raise NotImplementedError
+
+    def _kl(self, mu: torch.Tensor, logvar: torch.Tensor, z: torch.Tensor | None) -> torch.Tensor:
+        return (log_normal_diag.unchecked(z, mu, logvar) - self._log_prob(z)).mean(0)
 
     @property
     def device(self) -> torch.device:
@@ -63,14 +98,14 @@ class StandardNormal(Prior):
     name = "normal"
     closed_form_kl = True
 
-    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
-        return log_prior(z)
+    def _log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        return log_prior.unchecked(z)
 
-    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    def _sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         return torch.randn(n, self.latent_dim, generator=generator, device=self.device)
 
-    def kl(self, mu: torch.Tensor, logvar: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
-        return kl_std_normal(mu, logvar)
+    def _kl(self, mu: torch.Tensor, logvar: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
+        return kl_std_normal.unchecked(mu, logvar)
 
 
 class MixturePrior(Prior):
@@ -93,7 +128,7 @@ class MixturePrior(Prior):
     def _components(self) -> tuple[torch.Tensor, torch.Tensor]:
         return self.means, self.logvars
 
-    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
+    def _log_prob(self, z: torch.Tensor) -> torch.Tensor:
         m, lv = self._components()
         return torch.logsumexp(self._log_components(z, m, lv), dim=-1) - math.log(m.shape[0])
 
@@ -110,7 +145,7 @@ class MixturePrior(Prior):
         quad = z.pow(2) @ prec.T - 2 * z @ (m * prec).T                       # [..., C]
         return -0.5 * (quad + const)
 
-    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    def _sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         m, lv = self._components()
         c = torch.randint(0, m.shape[0], (n,), generator=generator, device=m.device)
         eps = torch.randn(n, self.latent_dim, generator=generator, device=m.device)
@@ -147,6 +182,11 @@ class VampPrior(MixturePrior):
 
     def init_from(self, images: torch.Tensor, generator: torch.Generator | None = None) -> None:
         """Start the pseudo-images at ``C`` random images (grey values, kept away from 0 and 1)."""
+        images = validate.images(images, dtype=self.pseudo_logits.dtype)
+        validate.generator(generator)
+        if images.shape[0] < self.pseudo_logits.shape[0]:
+            raise ValueError(f"init_from needs at least {self.pseudo_logits.shape[0]} images (one per pseudo-image); "
+                             f"got {images.shape[0]}")
         idx = torch.randperm(images.shape[0], generator=generator)[: self.pseudo_logits.shape[0]]
         with torch.no_grad():
             self.pseudo_logits.copy_(torch.logit(images[idx].clamp(0.02, 0.98)))
@@ -163,13 +203,14 @@ PRIORS: dict[str, type[Prior]] = {"normal": StandardNormal, "mog": MixturePrior,
 
 def make_prior(name: str, latent_dim: int, components: int | None) -> Prior:
     """Build the prior ``name`` (``"normal"``, ``"mog"`` or ``"vamp"``) for ``latent_dim`` dimensions."""
-    if name not in PRIORS:
-        raise ValueError(f"prior must be one of {', '.join(map(repr, PRIORS))}; got {name!r}")
+    validate.choice(name, "prior", tuple(PRIORS))
+    latent_dim = validate.count(latent_dim, "latent_dim", cap="latent_dim")
     if name == "normal":
         if components is not None:
             raise ValueError("prior_components is only for the learned priors 'mog' and 'vamp'")
         return StandardNormal(latent_dim)
-    if isinstance(components, bool) or not isinstance(components, int) or components < 1:
-        raise ValueError(f"prior {name!r} needs prior_components, an integer >= 1; got {components!r}")
+    if components is None:
+        raise ValueError(f"prior {name!r} needs prior_components, an integer >= 1; got None")
+    components = validate.count(components, f"prior_components (of the prior {name!r})", cap="components")
     return PRIORS[name](latent_dim, components)
 

@@ -205,18 +205,23 @@ def _pairs() -> list[Pair]:
         Pair("vae-2d", "mog-2d", frozenset({"config.prior", "config.prior_components"}), "a mixture prior", ("11",)),
         Pair("vae-2d", "iwae-2d", frozenset({"extra.iwae_k_train"}), "training on L_5 instead of the ELBO",
              ("11",)),
+        Pair("vae-2d-beta-0", "vae-10d-beta-0", frozenset({"config.latent_dim"}), "K = 2 against K = 10 at beta = 0",
+             ("01",)),
         Pair("ae-2d", "aae-2d", frozenset({"model_class", "config.disc_hidden"}),
              "an adversarial regularizer on the AE's codes", ("11",)),
     ]
     for group in ("beta-2d", "beta-10d"):
         grid = [r for r in RECIPES.values() if r.group == group]
         ref = next(r for r in grid if r.beta == 1.0)
-        out += [Pair(ref.name, r.name, frozenset({"beta"}), f"beta = {r.beta:g} against beta = 1", ("08",))
+        out += [Pair(ref.name, r.name, frozenset({"beta"}), f"beta = {r.beta:g} against beta = 1", ("02", "07", "08"))
                 for r in grid if r is not ref]
     likelihoods = [r for r in RECIPES.values() if r.group == "fashion-likelihoods"]
     out += [Pair(likelihoods[0].name, r.name,
                  frozenset({"config.likelihood", "config.decoder_std"}), "the decoder's likelihood", ("10",))
             for r in likelihoods[1:]]
+    gauss = [r for r in likelihoods if r.config.get("likelihood") == "gaussian"]   # s = 1, 0.1, learned, per pixel
+    out += [Pair(a.name, b.name, frozenset({"config.decoder_std"}), "the Gaussian decoder's s", ("10",))
+            for a, b in zip(gauss, gauss[1:])]
     return out
 
 

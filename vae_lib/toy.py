@@ -9,8 +9,11 @@ ELBO <= log p(x), log p(x) = ELBO + KL(q(z|x) || p(z|x)), IWAE bounds rising wit
 * posterior: p(z|x) = N(m, S),  S = (I + W^T W / s^2)^{-1},  m = S W^T (x - b) / s^2
 
 Its ``encode`` is an amortized Gaussian encoder with a *diagonal* covariance, set by
-default to the exact posterior's mean and diagonal; when the columns of W are orthogonal,
-S is diagonal and q equals p(z|x) exactly, so the ELBO equals log p(x).
+default to the exact posterior's mean and diagonal (the *marginal* variances diag S); when the
+columns of W are orthogonal, S is diagonal and q equals p(z|x) exactly, so the ELBO equals log p(x).
+For correlated columns the marginal variances are not the best diagonal q: under KL(q || p(z|x))
+the best one has the smaller variances 1 / diag(S^-1) (mean-field VI underestimates variance;
+set ``q_logvar`` to ``-log diag(S^-1)``, or fit it, as notebook 04 does).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
+from . import validate
 from .losses import LOG_2PI, gaussian_log_likelihood
 
 __all__ = ["LinearGaussian", "NonlinearToy1D", "one_thread"]
@@ -36,15 +40,21 @@ class LinearGaussian(nn.Module):
 
     def __init__(self, W: torch.Tensor, b: torch.Tensor | None = None, s: float = 0.5) -> None:
         super().__init__()
+        validate.float_tensor(W, "W (the decoder's [D, K] matrix)")
         if W.dim() != 2:
             raise ValueError(f"W must be a [D, K] matrix; got shape {list(W.shape)}")
+        validate.elements(W.shape[0] ** 2, f"the {W.shape[0]} x {W.shape[0]} covariance of x")
+        if b is not None and (validate.float_tensor(b, "b (the decoder's offset [D])").shape != W.shape[:1]):
+            raise ValueError(f"b must have shape [{W.shape[0]}] (one offset per data dimension); got {list(b.shape)}")
+        s = validate.number(s, "s (the decoder's noise standard deviation)", minimum=0.0, strict_min=True)
         if s <= 0:
             raise ValueError(f"s (the decoder's noise standard deviation) must be > 0; got {s}")
         D, K = W.shape
         self.W = nn.Parameter(W.clone().double())
         self.b = nn.Parameter((torch.zeros(D) if b is None else b.clone()).double())
         self.log_s2 = math.log(s**2)
-        # the amortized encoder q(z|x) = N(A (x - b) + c, diag(exp(logvar))); start at the exact posterior
+        # the amortized encoder q(z|x) = N(A (x - b) + c, diag(exp(logvar))); start at the exact posterior's
+        # mean and marginal variances (exact when S is diagonal; see the module docstring otherwise)
         m_mat, s_diag = self._posterior_maps()
         self.A = nn.Parameter(m_mat.clone())
         self.c = nn.Parameter(torch.zeros(K, dtype=torch.float64))
@@ -61,24 +71,43 @@ class LinearGaussian(nn.Module):
         S = torch.linalg.inv(torch.eye(K, dtype=self.W.dtype) + self.W.T @ self.W / self.s2)
         return (S @ self.W.T / self.s2).detach(), torch.diagonal(S).detach()
 
+    # --- the checks (the models of vae_lib.models have theirs in check_inputs) -----
+    def check_x(self, x: torch.Tensor) -> torch.Tensor:
+        """Data ``[..., D]``: a float tensor of this model's data size, finite."""
+        validate.float_tensor(x, "x (the data)", min_ndim=1)
+        if x.shape[-1] != self.W.shape[0]:
+            raise ValueError(f"x must have shape [B, {self.W.shape[0]}] (D = {self.W.shape[0]}); got {list(x.shape)}")
+        return x
+
+    def check_z(self, z: torch.Tensor) -> torch.Tensor:
+        """Codes ``[..., K]``: a float tensor of this model's latent size, without NaN."""
+        validate.float_tensor(z, "z (the codes)", finite="nan", min_ndim=1)
+        if z.shape[-1] != self.W.shape[1]:
+            raise ValueError(f"z must have shape [..., {self.W.shape[1]}] (K = {self.W.shape[1]}); got {list(z.shape)}")
+        return z
+
     # --- the pieces elbo() and iwae_bound() use ---------------------------------
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        self.check_x(x)
         mu = (x - self.b) @ self.A.T + self.c
         return mu, self.q_logvar.expand_as(mu)
 
     def log_likelihood(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """log N(x; W z + b, s^2 I) per example; z is [B, K] or [S, B, K]."""
+        self.check_x(x), self.check_z(z)
         return gaussian_log_likelihood(x, z @ self.W.T + self.b, self.log_s2)
 
     # --- exact quantities -------------------------------------------------------
     def log_marginal(self, x: torch.Tensor) -> torch.Tensor:
         """log p(x) = log N(x; b, W W^T + s^2 I), exactly, per example."""
+        self.check_x(x)
         D = self.W.shape[0]
         cov = self.W @ self.W.T + self.s2 * torch.eye(D, dtype=self.W.dtype)
         return torch.distributions.MultivariateNormal(self.b, covariance_matrix=cov).log_prob(x)
 
     def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The exact p(z|x) = N(m, S): returns m [B, K] and the full covariance S [K, K]."""
+        self.check_x(x)
         K = self.W.shape[1]
         S = torch.linalg.inv(torch.eye(K, dtype=self.W.dtype) + self.W.T @ self.W / self.s2)
         return (x - self.b) @ (S @ self.W.T / self.s2).T, S
@@ -91,6 +120,22 @@ class LinearGaussian(nn.Module):
 # --------------------------------------------------------------------------------------
 # A 1-D latent model whose posterior is NOT Gaussian, computed exactly on a fine grid
 # --------------------------------------------------------------------------------------
+
+def _check_x_z(x: float, z: torch.Tensor) -> None:
+    """The 1-D toy's observation ``x`` (a finite number) and codes ``z`` (a float tensor without NaN)."""
+    if isinstance(x, torch.Tensor):
+        validate.float_tensor(x, "x (the observations)")
+    else:
+        validate.number(x, "x (the observation)")
+    validate.float_tensor(z, "z (the codes)", finite="nan")
+
+
+def _check_q(x: float, mu: float | torch.Tensor, sigma: float | torch.Tensor) -> None:
+    """An observation x and q's mean and standard deviation (sigma > 0), all finite numbers."""
+    validate.number(x, "x (the observation)")
+    validate.number(mu, "mu (q's mean)")
+    validate.number(sigma, "sigma (q's standard deviation)", minimum=0.0, strict_min=True)
+
 
 @contextmanager
 def one_thread() -> Iterator[None]:
@@ -143,6 +188,11 @@ class NonlinearToy1D:
     MU_MAX = 4.0
 
     def __init__(self, f=None, s: float = 0.5, *, L: float = 12.0, n: int = 12001) -> None:
+        s = validate.number(s, "s (the likelihood's standard deviation)", minimum=0.0, strict_min=True)
+        L = validate.number(L, "L (the grid spans [-L, L])", minimum=0.0, strict_min=True)
+        n = validate.count(n, "n (grid points)", minimum=3, cap="points")
+        if f is not None:
+            validate.callback(f, "f (the decoder's mean, f(z) on a tensor of z)", 1)
         if s <= 0:
             raise ValueError(f"s (the likelihood's standard deviation) must be > 0; got {s}")
         if n < 3 or L <= 0:
@@ -158,6 +208,7 @@ class NonlinearToy1D:
     # --- the model --------------------------------------------------------------
     def log_likelihood(self, x: float, z: torch.Tensor) -> torch.Tensor:
         """log p(x|z) = log N(x; f(z), s^2)."""
+        _check_x_z(x, z)
         return -0.5 * ((x - self.f(z)) / self.s) ** 2 - math.log(self.s) - 0.5 * LOG_2PI
 
     def log_joint(self, x: float, z: torch.Tensor) -> torch.Tensor:
@@ -166,6 +217,8 @@ class NonlinearToy1D:
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Draw (x, z) pairs from p(z) p(x|z); returns two float64 tensors [n]."""
+        n = validate.count(n, "n", cap="samples")
+        validate.generator(generator)
         z = torch.randn(n, generator=generator, dtype=torch.float64)
         x = self.f(z) + self.s * torch.randn(n, generator=generator, dtype=torch.float64)
         return x, z
@@ -173,6 +226,7 @@ class NonlinearToy1D:
     # --- exact (grid) quantities --------------------------------------------------
     def log_marginal(self, x: float) -> float:
         """log p(x) by trapezoidal quadrature on the grid (see the class docstring for accuracy)."""
+        validate.number(x, "x (the observation)")
         with one_thread():
             return float(torch.logsumexp(self.log_joint(x, self.z) + self.log_w, 0))
 
@@ -183,6 +237,7 @@ class NonlinearToy1D:
     @classmethod
     def clamp_q(cls, mu: float, sigma: float) -> tuple[float, float]:
         """Clamp q's parameters to the range where the grid is accurate."""
+        validate.number(mu, "mu (q's mean)"), validate.number(sigma, "sigma (q's standard deviation)")
         return (min(max(float(mu), -cls.MU_MAX), cls.MU_MAX),
                 min(max(float(sigma), cls.SIGMA_MIN), cls.SIGMA_MAX))
 
@@ -198,6 +253,7 @@ class NonlinearToy1D:
 
         ``log_px == elbo + kl`` to float64 rounding; ``gap = log_px - elbo - kl`` is returned too.
         """
+        _check_q(x, mu, sigma)
         with one_thread(), torch.no_grad():
             mu_t = torch.as_tensor(mu, dtype=torch.float64)
             ls = torch.as_tensor(sigma, dtype=torch.float64).log()
@@ -211,6 +267,8 @@ class NonlinearToy1D:
 
     def elbo(self, x: float, mu: torch.Tensor, log_sigma: torch.Tensor) -> torch.Tensor:
         """The grid ELBO as a differentiable function of (mu, log sigma) (a 0-d tensor)."""
+        validate.number(x, "x (the observation)")
+        validate.float_tensor(mu, "mu (q's mean, a tensor)"), validate.float_tensor(log_sigma, "log_sigma (a tensor)")
         log_q, qw = self._log_q(mu, log_sigma)
         return (qw * (self.log_joint(x, self.z) - log_q)).sum()
 
@@ -222,6 +280,9 @@ class NonlinearToy1D:
         ``{"mu", "sigma", "history"}`` where ``history`` holds one ``elbo_terms`` dict per step
         (plus ``mu`` and ``sigma``), the first one at the starting point.
         """
+        _check_q(x, mu, sigma)
+        steps = validate.count(steps, "steps", minimum=0, maximum=100_000)
+        lr = validate.number(lr, "lr", minimum=0.0, strict_min=True)
         mu0, s0 = self.clamp_q(mu, sigma)
         m = torch.tensor(mu0, dtype=torch.float64, requires_grad=True)
         ls = torch.tensor(math.log(s0), dtype=torch.float64, requires_grad=True)

@@ -47,13 +47,18 @@ class History(list):
 
     def column(self, key: str) -> list[float]:
         """The values of one field, epoch by epoch."""
+        keys = list(self[0]) if self else []
+        if self and key not in keys:
+            raise KeyError(f"the history has no column {key!r}; its columns are {', '.join(keys)} "
+                           "(train_ and test_ values: 'train_elbo', 'test_elbo' ...)")
         return [row[key] for row in self]
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """``"auto"`` picks CUDA, then Apple's MPS, then the CPU."""
-    if str(device) != "auto":
-        return torch.device(device)
+    """``"auto"`` picks CUDA, then Apple's MPS, then the CPU; any other name must be a device this machine has."""
+    device = validate.device(device)
+    if device != "auto":
+        return device
     if torch.cuda.is_available():
         return torch.device("cuda")
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
@@ -62,12 +67,25 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
 
 
 def _check_model(model: Any) -> nn.Module:
-    if not (isinstance(model, nn.Module) and callable(getattr(model, "terms", None))):
+    if not (isinstance(model, nn.Module) and callable(getattr(model, "terms", None))
+            and callable(getattr(model, "check_inputs", None))):
+        hint = ""
+        if isinstance(model, type):
+            hint = f": instantiate the class first, e.g. {model.__name__}(latent_dim=2)"
+        elif isinstance(model, str):
+            hint = f": load it first, vae_lib.zoo.load({model!r:.40})"
         raise TypeError(f"expected a vae_lib model (Autoencoder, VAE or ConditionalVAE from vae_lib.models, or "
-                        f"vae_lib.zoo.load(name)); got {type(model).__name__}")
+                        f"vae_lib.zoo.load(name)); got {validate._kind(model)}{hint}")
     return model
 
 
+def _check_kl_weight(a: dict[str, Any]) -> None:
+    a["step"] = validate.count(a["step"], "step", minimum=0)
+    a["beta"] = _check_beta(a["beta"])
+    a["warmup_steps"] = validate.count(a["warmup_steps"], "warmup_steps", minimum=0)
+
+
+@validate.checked(_check_kl_weight)
 def kl_weight(step: int, *, beta: float, warmup_steps: int) -> float:
     r"""The KL weight at training step ``step`` (counted from 0): KL annealing, or "warm-up".
 
@@ -81,6 +99,18 @@ def kl_weight(step: int, *, beta: float, warmup_steps: int) -> float:
     return beta * min(1.0, step / warmup_steps)
 
 
+def _check_train_step(a: dict[str, Any]) -> None:
+    model = a["model"] = _check_model(a["model"])
+    if not isinstance(a["optimizer"], torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer (e.g. torch.optim.Adam(model.parameters())); "
+                        f"got {validate._kind(a['optimizer'])}")
+    a["x"], a["y"] = model.check_inputs(a["x"], a["y"])
+    a["beta"] = _check_beta(a["beta"])
+    validate.generator(a["generator"])
+    a["iwae_k"] = validate.count(a["iwae_k"], "iwae_k", cap="samples")
+
+
+@validate.checked(_check_train_step)
 def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor | None = None,
                *, beta: float = 1.0, generator: torch.Generator | None = None, iwae_k: int = 1) -> ELBO:
     r"""One gradient step on a batch: maximize the batch mean of the beta-ELBO (of the reconstruction
@@ -92,9 +122,10 @@ def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tens
     summed over pixels and latent dimensions, averaged over the batch (``iwae_k > 1``: the importance-weighted
     estimate :math:`\mathcal L_k(x)`, whose expectation is the bound, in place of the ELBO). Returns the
     per-example terms ``(objective, log_likelihood, kl)``, detached. Raises :class:`TrainingDivergedError` (and leaves the weights
-    untouched) when the loss is NaN or infinite.
+    untouched) when the loss is NaN or infinite. (``fit`` checks its data once, then runs the body alone,
+    ``train_step.unchecked``, batch by batch.)
     """
-    out = model.terms(x, y, beta=beta, generator=generator, iwae_k=iwae_k)
+    out = model._terms(x, y, beta=beta, generator=generator, iwae_k=iwae_k)
     loss = -out.elbo.mean()
     if not torch.isfinite(loss):
         raise TrainingDivergedError(f"the loss became {loss.item()}")
@@ -116,6 +147,7 @@ def evaluate(model: nn.Module, images: torch.Tensor, *, labels: torch.Tensor | N
     model = _check_model(model)
     images, labels = model.check_inputs(images, labels)
     batch_size = validate.count(batch_size, "batch_size")
+    seed = validate.seed(seed)
     was_training = model.training
     model.eval()
     device = model.device
@@ -126,7 +158,7 @@ def evaluate(model: nn.Module, images: torch.Tensor, *, labels: torch.Tensor | N
         for start in range(0, n, batch_size):
             x = images[start:start + batch_size].to(device)
             y = None if labels is None else labels[start:start + batch_size]
-            out = model.terms(x, y, generator=gen)
+            out = model._terms(x, y, generator=gen)
             sums += torch.stack([out.elbo.sum(), out.log_likelihood.sum(), out.kl.sum()]).double().cpu()
     finally:
         model.train(was_training)
@@ -196,7 +228,13 @@ def fit(
     if binarize not in (None, "dynamic"):
         raise ValueError(f"binarize must be None or 'dynamic' (binarize test images with load_mnist); got {binarize!r}")
     kl_warmup_epochs = validate.number(kl_warmup_epochs, "kl_warmup_epochs", minimum=0.0)
-    iwae_k = validate.count(iwae_k, "iwae_k")
+    iwae_k = validate.count(iwae_k, "iwae_k", cap="samples")
+    seed = validate.seed(seed)
+    device = validate.device(device)
+    progress = validate.flag(progress, "progress")
+    dequantize = validate.flag(dequantize, "dequantize")
+    if on_epoch is not None:
+        validate.callback(on_epoch, "on_epoch (called as on_epoch(model, row) after every epoch)", 2)
     if dequantize and binarize is not None:
         raise ValueError("dequantize=True makes continuous pixels and binarize makes binary ones: choose one")
     if iwae_k > 1 and (beta != 1.0 or kl_warmup_epochs > 0 or not model.is_variational):
@@ -204,7 +242,7 @@ def fit(
                          "beta=1, kl_warmup_epochs=0 and a VAE")
     images, labels = model.check_inputs(images, labels)
     if test_images is not None:
-        test_images, test_labels = model.check_inputs(test_images, test_labels)
+        test_images, test_labels = model.check_inputs(test_images, test_labels, name="test_images")
     elif test_labels is not None:
         raise ValueError("test_labels were given without test_images")
 
@@ -239,9 +277,9 @@ def fit(
                     x = torch.bernoulli(x, generator=gen_binary)
                 elif dequantize:           # data.dequantize(x): (k + u) / 256, a fresh u for every batch
                     x = (x + torch.rand(x.shape, generator=gen_binary, device=dev)) / 256.0
-                b = kl_weight(step, beta=beta, warmup_steps=round(kl_warmup_epochs * steps_per_epoch))
+                b = kl_weight.unchecked(step, beta=beta, warmup_steps=round(kl_warmup_epochs * steps_per_epoch))
                 try:
-                    obj, rec, kl = train_step(model, opt, x, y, beta=b, generator=gen_eps, iwae_k=iwae_k)
+                    obj, rec, kl = train_step.unchecked(model, opt, x, y, beta=b, generator=gen_eps, iwae_k=iwae_k)
                 except TrainingDivergedError as exc:
                     raise TrainingDivergedError(
                         f"{exc} at epoch {epoch}, step {i} of {steps_per_epoch}; lower lr (now {lr}), check that "

@@ -1,40 +1,126 @@
-"""Input checks, one place per kind of input: images, labels, counts and sizes, choices.
+"""Input checks, one place per kind of input: images, labels, latent codes, tensors, counts and sizes (with
+their caps), numbers, choices, seeds, generators, devices, paths, on/off flags and callbacks.
 
 Every public entry point of :mod:`vae_lib` calls these once per call (``fit`` once per run,
 never per batch), so a wrong input fails *before* the work, with a message that says what was
 expected, what came, and what to do. The checks read a tensor's metadata, plus one pass over
-the values for the range and NaN test of images.
+the values for the range and NaN test of images and codes.
+
+**Sizes that allocate have caps** (:data:`CAPS`): an image scale, a grid, a layer, a sample count is
+refused when it would ask for more memory than a teaching machine has, with a message that names the cap,
+instead of being passed to the allocator (which can take the whole machine down with it).
+
+**The dtype rule.** Models compute in float32. Images and codes in float16 or bfloat16 are converted to
+float32 (that loses nothing); float64 ones are refused with the conversion to use (``x.float()``: it
+rounds), and integer or bool images are refused with the conversion that fits what they hold (0/1
+values: ``x.float()``; grey levels 0..255: ``x.float() / 255``).
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 import numbers
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
 
-__all__ = ["choice", "count", "images", "labels", "number", "tensor_like"]
+__all__ = ["CAPS", "callback", "checked", "choice", "codes", "count", "device", "elements", "flag", "float_tensor", "generator",
+           "images", "labels", "layer_sizes", "number", "path", "seed", "tensor_like"]
 
 IMAGE_SHAPE = (1, 28, 28)
+
+#: The caps on sizes that allocate memory: ``name -> (largest value, what it bounds)``.
+CAPS: dict[str, tuple[int, str]] = {
+    "scale": (64, "screen pixels per image pixel: a 28-pixel image at most 1,792 pixels wide"),
+    "grid": (100, "images per side of a decoded grid: at most 10,000 decodes"),
+    "layer": (16_384, "units in one layer"),
+    "latent_dim": (4_096, "latent dimensions"),
+    "parameters": (100_000_000, "parameters in one network, about 400 MB of float32 weights"),
+    "components": (10_000, "components of a learned prior"),
+    "n_classes": (1_000, "classes of a conditional model or a classifier"),
+    "elements": (2**28, "numbers in one tensor a call creates, 1 GiB of float32"),
+    "samples": (1_000_000, "samples or Monte Carlo draws in one call"),
+    "points": (10_000_000, "points of a quadrature grid"),
+}
+MAX_SEED = 2**63 - 1
+
+
+def _cap(key: str) -> int:
+    return CAPS[key][0]
 
 
 def _shape(x: Any) -> str:
     return str(list(x.shape)) if hasattr(x, "shape") else type(x).__name__
 
 
+def _a(word: str) -> str:
+    return f"an {word}" if word[:1].lower() in "aeiou" else f"a {word}"
+
+
+def _kind(x: Any) -> str:
+    """What ``x`` is, for a message: ``a numpy.ndarray of shape [60, 2]``, ``a list``, ``the str 'abc'``."""
+    t = type(x)
+    mod = t.__module__
+    if mod in ("builtins", "torch"):
+        name = t.__name__
+    elif mod.startswith("torch.nn"):
+        name = f"torch.nn.{t.__name__}"
+    elif mod.startswith("numpy"):
+        name = f"numpy.{t.__name__}"
+    else:
+        name = f"{mod}.{t.__name__}"
+    if isinstance(x, type):
+        return f"the class {x.__name__} (not an instance of it)"
+    if hasattr(x, "shape") and not isinstance(x, torch.Tensor):
+        return f"{_a(name)} of shape {list(x.shape)}"
+    if isinstance(x, (str, bytes)):
+        return f"the {name} {x!r:.60}"
+    if x is None:
+        return "None"
+    return _a(name)
+
+
+def _plain(x: torch.Tensor, name: str) -> None:
+    """A dense tensor with values: sparse and meta tensors are refused with what to do."""
+    if x.layout != torch.strided:
+        raise TypeError(f"{name} must be a dense tensor; got a {x.layout} tensor (convert with x.to_dense())")
+    if x.device.type == "meta":
+        raise ValueError(f"{name} is a tensor on the 'meta' device: it has a shape but no values")
+
+
+def _convert_hint(x: Any) -> str:
+    if hasattr(x, "__array__") or isinstance(x, (list, tuple)):
+        return " (convert with torch.as_tensor(x, dtype=torch.float32))"
+    return ""
+
+
+def _float_rule(x: torch.Tensor, name: str, dtype: torch.dtype, what: str) -> torch.Tensor:
+    """The dtype rule for float tensors: ``dtype`` as is; float16 / bfloat16 converted (lossless); else refused."""
+    if x.dtype == dtype:
+        return x
+    if x.dtype in (torch.float16, torch.bfloat16) and dtype in (torch.float32, torch.float64):
+        return x.to(dtype)
+    conv = {torch.float32: "x.float()", torch.float64: "x.double()"}.get(dtype, f"x.to({dtype})")
+    raise ValueError(f"{name} must be {what} of dtype {dtype}; got dtype {x.dtype}: convert with {conv}")
+
+
 def images(x: Any, *, name: str = "images", shape: tuple[int, ...] = IMAGE_SHAPE, allow_empty: bool = False,
-           values: bool = True) -> torch.Tensor:
+           values: bool = True, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """Check a batch of images ``[N, 1, 28, 28]``: a float tensor, finite, with pixels in [0, 1].
 
-    ``values=False`` checks only the type, shape and dtype (no pass over the pixels).
-    Returns ``x`` unchanged.
+    ``values=False`` checks only the type, shape and dtype (no pass over the pixels). ``dtype``: the
+    dtype expected (the model's); float16 and bfloat16 images are converted to it (lossless), other
+    dtypes are refused with the conversion to use. Returns ``x`` (converted when it was half precision).
     """
+    dims = ", ".join(map(str, shape))
     if not isinstance(x, torch.Tensor):
-        kind = type(x).__name__
-        hint = " (convert with torch.as_tensor(x, dtype=torch.float32))" if hasattr(x, "shape") else ""
-        raise TypeError(f"{name} must be a float tensor of shape [N, {', '.join(map(str, shape))}]; got a {kind}{hint}")
+        raise TypeError(f"{name} must be a float tensor of shape [N, {dims}]; got {_kind(x)}{_convert_hint(x)}")
+    _plain(x, name)
     full = list(shape)
     if x.dim() != len(shape) + 1 or list(x.shape[1:]) != full:
         hint = ""
@@ -43,13 +129,31 @@ def images(x: Any, *, name: str = "images", shape: tuple[int, ...] = IMAGE_SHAPE
         elif x.dim() == len(shape) and list(x.shape[-2:]) == full[-2:]:
             hint = " (add the channel axis: x.unsqueeze(1))"
         elif x.dim() == 2 and x.shape[-1] == math.prod(shape):
-            hint = f" (reshape: x.view(-1, {', '.join(map(str, shape))}))"
-        raise ValueError(f"{name} must have shape [N, {', '.join(map(str, shape))}]; got {list(x.shape)}{hint}")
-    if not x.is_floating_point():
-        raise ValueError(f"{name} must hold float pixels in [0, 1] (dtype float32); got dtype {x.dtype} "
-                         "(convert with x.float() / 255)")
+            hint = f" (reshape: x.view(-1, {dims}))"
+        elif x.dim() == len(shape) + 1 and list(x.shape[1:]) == [*full[1:], full[0]]:
+            hint = " (channels last? move the channel axis: x.permute(0, 3, 1, 2))"
+        elif x.dim() == len(shape) + 1 and list(x.shape[2:]) == full[1:] and x.shape[1] == 3:
+            hint = " (colour images? these models take grey ones: x.mean(1, keepdim=True))"
+        raise ValueError(f"{name} must have shape [N, {dims}]; got {list(x.shape)}{hint}")
     if x.shape[0] == 0 and not allow_empty:
         raise ValueError(f"{name} is empty (shape {list(x.shape)}): pass at least one image")
+    if not x.is_floating_point():
+        hint = "x.float() / 255"
+        if x.is_complex():
+            hint = "x.real or x.abs(): complex numbers are not pixels"
+        elif x.dtype == torch.bool:
+            hint = "x.float() (they are binary: True is ink)"
+        elif not x.is_complex() and x.numel():
+            lo, hi = int(x.min()), int(x.max())
+            if lo >= 0 and hi <= 1:
+                hint = "x.float() (they hold 0 and 1 only: binary pixels)"
+            elif lo >= 0 and hi <= 255:
+                hint = "x.float() / 255 (they look like grey levels 0..255)"
+            else:
+                hint = f"x.float() and rescale into [0, 1] (they range from {lo} to {hi})"
+        raise ValueError(f"{name} must hold float pixels in [0, 1] (dtype {dtype}); got dtype {x.dtype} "
+                         f"(convert with {hint})")
+    x = _float_rule(x, name, dtype, "float pixels in [0, 1]")
     if values and x.numel():
         lo, hi = torch.aminmax(x.detach())
         lo, hi = float(lo), float(hi)
@@ -58,8 +162,15 @@ def images(x: Any, *, name: str = "images", shape: tuple[int, ...] = IMAGE_SHAPE
             raise ValueError(f"{name} hold NaN or infinite pixels ({bad} of {x.shape[0]} images): "
                              "remove or repair them (e.g. torch.nan_to_num) before training or evaluating")
         if lo < 0.0 or hi > 1.0:
-            hint = (" They look like 0..255 grey levels: divide by 255." if hi > 1.0 and hi <= 255.0 and lo >= 0.0
-                    else " Rescale them into [0, 1].")
+            if lo >= -1e-3 and hi <= 1.0 + 1e-3:
+                hint = (" They stray outside [0, 1] by rounding only: clamp them, x.clamp(0, 1) (do not divide by "
+                        "255).")
+            elif hi > 1.0 and hi <= 255.0 and lo >= 0.0:
+                hint = " They look like 0..255 grey levels: divide by 255."
+            elif lo >= -1.0 and hi <= 1.0:
+                hint = " They look like pixels in [-1, 1]: map them with (x + 1) / 2."
+            else:
+                hint = " Rescale them into [0, 1]."
             raise ValueError(f"{name} must hold pixels in [0, 1]; got values from {lo:g} to {hi:g}.{hint}")
     return x
 
@@ -68,13 +179,13 @@ def labels(y: Any, n: int, n_classes: int, *, name: str = "labels") -> torch.Ten
     """Check class labels: ``n`` integers in ``[0, n_classes)``. Returns them as an int64 tensor."""
     if isinstance(y, torch.Tensor):
         t = y
-    elif isinstance(y, Sequence) or hasattr(y, "__array__"):
+    elif isinstance(y, Sequence) and not isinstance(y, (str, bytes)) or hasattr(y, "__array__"):
         try:
             t = torch.as_tensor(y)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"{name} must be a 1-D tensor of integer class labels; got {type(y).__name__}") from exc
+        except (TypeError, ValueError, RuntimeError) as exc:
+            raise TypeError(f"{name} must be a 1-D tensor of integer class labels; got {_kind(y)}") from exc
     else:
-        raise TypeError(f"{name} must be a 1-D tensor of integer class labels; got {type(y).__name__}")
+        raise TypeError(f"{name} must be a 1-D tensor of integer class labels; got {_kind(y)}")
     if t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
         raise ValueError(f"{name} must be integers in [0, {n_classes}); got dtype {t.dtype} (convert with .long() "
                          "if they are whole numbers)")
@@ -87,13 +198,49 @@ def labels(y: Any, n: int, n_classes: int, *, name: str = "labels") -> torch.Ten
     return t.long()
 
 
-def count(v: Any, name: str, *, minimum: int = 1) -> int:
-    """A whole number >= ``minimum`` (bools and floats such as 2.5 are refused; 3.0 is refused too)."""
+def count(v: Any, name: str, *, minimum: int = 1, maximum: int | None = None, cap: str | None = None) -> int:
+    """A whole number >= ``minimum`` (bools and floats such as 2.5 are refused; 3.0 is refused too).
+
+    ``maximum`` (or ``cap``, a key of :data:`CAPS`): the largest value allowed; the message names it.
+    """
     if isinstance(v, bool) or not isinstance(v, numbers.Integral):
-        raise TypeError(f"{name} must be an integer >= {minimum}; got {v!r} ({type(v).__name__})")
+        if isinstance(v, torch.Tensor) and v.numel() == 1 and not v.is_floating_point() and v.dtype != torch.bool \
+                and not v.is_complex():
+            v = int(v)
+        else:
+            raise TypeError(f"{name} must be an integer >= {minimum}; got {v!r:.60} ({type(v).__name__})")
+    v = int(v)
     if v < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}; got {v}")
-    return int(v)
+    if cap is not None:
+        limit, what = CAPS[cap]
+        maximum = limit if maximum is None else min(maximum, limit)
+        if v > maximum:
+            raise ValueError(f"{name} must be at most {maximum:,} (the cap on {what}); got {v:,}")
+    if maximum is not None and v > maximum:
+        raise ValueError(f"{name} must be an integer from {minimum} to {maximum:,}; got {v:,}")
+    return v
+
+
+def elements(n: int, what: str) -> int:
+    """Refuse a tensor of ``n`` numbers beyond the cap ``CAPS["elements"]`` (``what``: how ``n`` arises)."""
+    limit, why = CAPS["elements"]
+    if n > limit:
+        raise ValueError(f"{what} would allocate {n:,} numbers, over the cap of {limit:,} ({why}): ask for fewer")
+    return n
+
+
+def layer_sizes(v: Any, name: str, *, allow_empty: bool = True) -> tuple[int, ...]:
+    """A sequence of layer sizes such as ``(512, 256)``: each an integer from 1 to ``CAPS["layer"]``."""
+    if hasattr(v, "__array__") and not isinstance(v, (str, bytes)) and getattr(v, "ndim", None) == 1:
+        v = v.tolist()   # a 1-D numpy array or tensor of sizes
+    if isinstance(v, (str, bytes)) or not isinstance(v, Sequence):
+        raise TypeError(f"{name} must be a sequence of layer sizes such as (512, 256); got {v!r:.60} "
+                        f"({type(v).__name__})" + (f"; one layer: ({v},)" if isinstance(v, numbers.Integral)
+                                                    and not isinstance(v, bool) else ""))
+    if not allow_empty and len(v) == 0:
+        raise ValueError(f"{name} must hold at least one layer size")
+    return tuple(count(h, f"every {name} size", cap="layer") for h in v)
 
 
 def number(v: Any, name: str, *, minimum: float | None = None, maximum: float | None = None,
@@ -103,7 +250,7 @@ def number(v: Any, name: str, *, minimum: float | None = None, maximum: float | 
         if isinstance(v, torch.Tensor) and v.numel() == 1 and v.is_floating_point():
             v = float(v)
         else:
-            raise TypeError(f"{name} must be a number; got {v!r} ({type(v).__name__})")
+            raise TypeError(f"{name} must be a number; got {v!r:.60} ({type(v).__name__})")
     v = float(v)
     if not math.isfinite(v):
         raise ValueError(f"{name} must be a finite number; got {v}")
@@ -115,17 +262,182 @@ def number(v: Any, name: str, *, minimum: float | None = None, maximum: float | 
 
 
 def choice(v: Any, name: str, options: Sequence[Any]) -> Any:
-    """One of ``options`` (compared with ``==``)."""
-    if v not in options:
-        raise ValueError(f"{name} must be one of {', '.join(repr(o) for o in options)}; got {v!r}")
+    """One of ``options`` (compared with ``==``; unhashable values are refused, not raised on)."""
+    try:
+        ok = v in options
+    except (TypeError, RuntimeError):  # a tensor or an array compared with a string
+        ok = False
+    if not ok or isinstance(v, bool) and not any(isinstance(o, bool) for o in options):
+        raise ValueError(f"{name} must be one of {', '.join(repr(o) for o in options)}; got {v!r:.60}")
     return v
+
+
+def seed(v: Any, name: str = "seed") -> int:
+    """A seed: an integer from 0 to 2**63 - 1 (what ``torch.Generator.manual_seed`` takes, with room for
+    ``seed + 2``). Floats, strings, None and bools are refused."""
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+        hint = " (a whole number such as 0)"
+        if isinstance(v, str) and v.strip().lstrip("-").isdigit():
+            hint = f" (write it without quotes: {name}={v.strip()})"
+        elif isinstance(v, float) and v.is_integer():
+            hint = f" (write it as an integer: {name}={int(v)})"
+        raise TypeError(f"{name} must be an integer from 0 to 2**63 - 1; got {v!r:.60} ({type(v).__name__}){hint}")
+    v = int(v)
+    if not 0 <= v <= MAX_SEED:
+        raise ValueError(f"{name} must be an integer from 0 to 2**63 - 1; got {v}")
+    return v
+
+
+def generator(g: Any, name: str = "generator") -> torch.Generator | None:
+    """``None`` or a ``torch.Generator`` (a seed is not a generator: ``torch.Generator().manual_seed(seed)``)."""
+    if g is None or isinstance(g, torch.Generator):
+        return g
+    hint = ""
+    if isinstance(g, numbers.Integral) and not isinstance(g, bool):
+        hint = f": make one from a seed with torch.Generator().manual_seed({int(g)})"
+    elif isinstance(g, str) and g.strip().isdigit():
+        hint = f": make one from a seed with torch.Generator().manual_seed({int(g)})"
+    raise TypeError(f"{name} must be a torch.Generator or None; got {_kind(g)}{hint}")
+
+
+def device(v: Any, name: str = "device", *, allow_auto: bool = True) -> torch.device | str:
+    """A device the machine has: ``"auto"`` (when allowed: returned as is), ``"cpu"``, ``"cuda"``, ``"cuda:1"``,
+    ``"mps"`` or a ``torch.device``. Unknown names and devices this machine lacks are refused."""
+    options = "'auto', 'cpu', 'cuda', 'cuda:0', 'mps'" if allow_auto else "'cpu', 'cuda', 'cuda:0', 'mps'"
+    if allow_auto and v == "auto":
+        return "auto"
+    if not isinstance(v, (str, torch.device)):
+        raise TypeError(f"{name} must be one of {options} or a torch.device; got {_kind(v)}")
+    try:
+        dev = torch.device(v)
+    except (RuntimeError, ValueError) as exc:
+        raise ValueError(f"{name} must be one of {options} or a torch.device; got {v!r:.60} (torch does not know "
+                         "this device name)") from exc
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"{name}={str(v)!r}: this machine has no CUDA GPU that torch can use "
+                             f"(torch.cuda.is_available() is False); use 'cpu'" + (" or 'auto'" if allow_auto else ""))
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(f"{name}={str(v)!r}: this machine has {torch.cuda.device_count()} CUDA device(s), "
+                             f"numbered from 0")
+    elif dev.type == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            raise ValueError(f"{name}={str(v)!r}: this machine has no Apple GPU (MPS) that torch can use; use 'cpu'")
+    elif dev.type != "cpu":
+        raise ValueError(f"{name} must be one of {options}; got {str(v)!r} (vae_lib runs on the CPU, CUDA or MPS)")
+    return dev
+
+
+def path(v: Any, name: str = "path") -> Path:
+    """A file-system path: a non-empty ``str`` or ``os.PathLike`` (not an int, bytes or a list)."""
+    if isinstance(v, (str, os.PathLike)):
+        s = os.fspath(v)
+        if isinstance(s, str) and s.strip() and "\0" not in s:
+            return Path(s).expanduser()
+        raise ValueError(f"{name} must be a non-empty path; got {v!r:.60}")
+    raise TypeError(f"{name} must be a path (a str or pathlib.Path); got {_kind(v)}")
+
+
+def flag(v: Any, name: str) -> bool:
+    """An on/off switch: ``True`` or ``False`` (a string such as ``'no'`` is truthy in Python, so it is refused)."""
+    if isinstance(v, bool) or type(v).__module__ == "numpy" and type(v).__name__ in ("bool", "bool_"):  # numpy too
+        return bool(v)
+    raise TypeError(f"{name} must be True or False; got {v!r:.60} ({type(v).__name__})")
+
+
+def callback(v: Any, name: str, n_args: int) -> Callable[..., Any]:
+    """A function that can be called with ``n_args`` positional arguments (checked before any work)."""
+    if isinstance(v, type) or not callable(v):
+        raise TypeError(f"{name} must be a function taking {n_args} argument(s); got {_kind(v)}")
+    try:
+        sig = inspect.signature(v)
+    except (TypeError, ValueError):  # builtins without a signature: trust them
+        return v
+    try:
+        sig.bind(*range(n_args))
+    except TypeError as exc:
+        raise TypeError(f"{name} must be a function taking {n_args} positional argument(s); {v!r:.60} has the "
+                        f"signature {sig} ({exc})") from None
+    return v
+
+
+def float_tensor(x: Any, name: str, *, finite: bool | str = True, ndim: int | None = None, min_ndim: int = 0,
+                 empty: bool = True) -> torch.Tensor:
+    """A floating-point tensor (numpy arrays, lists and numbers are refused with the conversion to use).
+
+    ``finite``: True refuses NaN and inf, ``"nan"`` refuses NaN only, False checks no values.
+    ``ndim`` / ``min_ndim``: the number of dimensions required; ``empty=False`` refuses a tensor without values.
+    """
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a float tensor; got {_kind(x)}{_convert_hint(x)}")
+    _plain(x, name)
+    if not x.is_floating_point():
+        raise TypeError(f"{name} must be a float tensor; got dtype {x.dtype} (convert with x.float())")
+    if ndim is not None and x.dim() != ndim or x.dim() < min_ndim:
+        want = f"{ndim} dimensions" if ndim is not None else f"at least {min_ndim} dimension(s)"
+        raise ValueError(f"{name} must have {want}; got shape {list(x.shape)}")
+    if not empty and x.numel() == 0:
+        raise ValueError(f"{name} is empty (shape {list(x.shape)})")
+    if finite and x.numel():
+        bad = torch.isnan(x) if finite == "nan" else ~torch.isfinite(x)
+        if bool(bad.any()):
+            what = "NaN" if finite == "nan" else "NaN or infinite"
+            raise ValueError(f"{name} holds {what} values ({int(bad.sum())} of {x.numel()}): repair them first")
+    return x
+
+
+def codes(z: Any, latent_dim: int, *, name: str = "z", dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """Latent codes ``[..., K]`` for a decoder: a float tensor (the dtype rule of :func:`images`), finite."""
+    if not isinstance(z, torch.Tensor):
+        raise TypeError(f"{name} must be a float tensor of latent codes [..., {latent_dim}]; got {_kind(z)}"
+                        f"{_convert_hint(z)}")
+    _plain(z, name)
+    if z.dim() < 1 or z.shape[-1] != latent_dim:
+        raise ValueError(f"expected latent codes of shape [..., {latent_dim}]; got {list(z.shape)}")
+    if not z.is_floating_point():
+        raise ValueError(f"expected float latent codes; got dtype {z.dtype} (convert with z.float())")
+    z = _float_rule(z, name, dtype, "float latent codes")
+    if z.numel() and not bool(torch.isfinite(z).all()):
+        bad = int((~torch.isfinite(z)).reshape(-1, latent_dim).any(-1).sum())
+        raise ValueError(f"{name} holds NaN or infinite values ({bad} of {z.numel() // latent_dim} codes): a model "
+                         "cannot use them; repair or drop those codes")
+    return z
 
 
 def tensor_like(x: Any, name: str, *, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """A tensor from a tensor, list or array; a clear error for anything else."""
     if isinstance(x, torch.Tensor):
         return x
+    if isinstance(x, (str, bytes)) or x is None:
+        raise TypeError(f"{name} must be a tensor (or a list of numbers); got {_kind(x)}")
     try:
         return torch.as_tensor(x, dtype=dtype)
     except (TypeError, ValueError, RuntimeError) as exc:
-        raise TypeError(f"{name} must be a tensor (or a list of numbers); got {type(x).__name__}") from exc
+        raise TypeError(f"{name} must be a tensor (or a list of numbers); got {_kind(x)}") from exc
+
+
+def checked(check: Callable[[dict[str, Any]], None]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator: ``check(arguments)`` runs once on the call's bound arguments (a dict it may update, e.g. with a
+    converted value) before the function body; the body alone stays reachable as ``f.unchecked`` for the loops
+    inside vae_lib that have checked their inputs already (training calls it once per batch).
+
+    ``inspect.getsource(f)`` (and :func:`vae_lib.notebook.show_source`) shows the decorated function itself.
+    """
+    def wrap(f: Callable[..., Any]) -> Callable[..., Any]:
+        sig = inspect.signature(f)
+
+        @functools.wraps(f)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            try:
+                bound = sig.bind(*args, **kwargs)
+            except TypeError as exc:
+                raise TypeError(f"{f.__name__}(): {exc}; its arguments are ({', '.join(sig.parameters)})") from None
+            bound.apply_defaults()
+            check(bound.arguments)
+            return f(*bound.args, **bound.kwargs)
+
+        run.unchecked = f  # type: ignore[attr-defined]
+        return run
+
+    return wrap

@@ -53,8 +53,8 @@ LABELS = {
         "det_node": "deterministic node", "blocked_short": "gradient blocked",
         "row_logpx": "evidence", "row_elbo": r"ELBO $\mathcal{L}(x)$", "gap": "gap",
         "nats_axis": "nats (log-probability of one image; illustrative values)",
-        "elbo_caption": r"maximising the ELBO over $\phi$ closes the gap; over $\theta$ it raises $\log p_\theta(x)$"
-                        " or closes the gap",
+        "elbo_caption": r"maximising the ELBO over $\phi$ narrows the gap (to 0 only if $q$ can equal the posterior);"
+                        "\n" r"over $\theta$ it raises $\log p_\theta(x)$ or narrows the gap",
         "pipeline_title": "One training step of the MLP VAE on a batch of B images",
         "images": "images", "bernoulli": "Bernoulli", "flatten": "flatten", "each": "each", "logits": "logits", "reshape": "reshape",
         "nats": "nats per example, averaged over the batch", "target_x": "evaluated at the images $x$",
@@ -82,8 +82,8 @@ LABELS = {
         "det_node": "결정론적 노드", "blocked_short": "기울기 차단",
         "row_logpx": "증거", "row_elbo": "증거 하한 (ELBO)", "gap": "간극",
         "nats_axis": "nats (이미지 하나의 로그 확률, 예시 값)",
-        "elbo_caption": r"ELBO를 $\phi$에 대해 최대화하면 간극이 줄고, $\theta$에 대해 최대화하면 "
-                        r"$\log p_\theta(x)$가 오르거나 간극이 준다",
+        "elbo_caption": r"ELBO를 $\phi$에 대해 최대화하면 간극이 준다($q$가 사후 분포와 같아질 수 있을 때만 0)."
+                        "\n" r"$\theta$에 대해 최대화하면 $\log p_\theta(x)$가 오르거나 간극이 준다",
         "pipeline_title": "MLP VAE의 학습 한 단계: 이미지 B장의 배치",
         "images": "이미지", "bernoulli": "베르누이", "flatten": "펼치기", "each": "각각", "logits": "로짓", "reshape": "모양 바꾸기",
         "nats": "이미지당 nats, 배치 평균", "target_x": "이미지 $x$에서 평가",

@@ -7,11 +7,20 @@ at the end), and puts its root container in ``.widget``. Models come through :fu
 (a model or a zoo name; anything else is a ``TypeError`` here, once) and test images through
 :func:`resolve_dataset`. What kind of model it is is asked of the model itself
 (``is_variational``, ``is_conditional``, ``n_classes``: :mod:`vae_lib.models`).
+
+**Test images the way load_mnist gets them.** A named dataset is read from the data folder, and downloaded
+into it when it is missing (:func:`vae_lib.data.load_mnist`: a bounded wait per answer, a progress line per
+file, the offline instructions when it fails). A failed download is remembered for :data:`RETRY_AFTER`
+seconds, so that the next explorer (the lecture app builds several) does not wait for it again; the reason is
+kept for the explorers' messages (:func:`missing_data`). :func:`explorer_panel` builds an explorer for a tab
+of the lecture app and turns a failure into a message inside that tab, so that the other tabs work.
 """
 
 from __future__ import annotations
 
+import html
 import math
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
@@ -23,7 +32,12 @@ from .. import validate
 from ..models import LatentModel
 from .render import SIZES, Style, style_css
 
-__all__ = ["Explorer", "clamp", "finite", "model_dataset", "resolve_dataset", "resolve_model"]
+__all__ = ["RETRY_AFTER", "Explorer", "check_tabs", "clamp", "error_panel", "explorer_panel", "finite", "missing_data",
+           "model_dataset", "resolve_dataset", "resolve_model"]
+
+#: seconds during which a failed download of a dataset is not tried again by the explorers of this process
+RETRY_AFTER = 600.0
+_unavailable: dict[tuple[str, str], tuple[float, str]] = {}   # (dataset, data folder) -> (when, why)
 
 
 def clamp(v: float, lo: float, hi: float) -> float:
@@ -49,6 +63,9 @@ def finite(value: Any, name: str, lo: float, hi: float) -> float:
 
 def resolve_model(model: Any, who: str = "model") -> LatentModel:
     """A vae_lib model (Autoencoder, VAE, ConditionalVAE), or a zoo name loaded with ``vae_lib.zoo.load``."""
+    if isinstance(model, type):
+        raise TypeError(f"{who}: expected a vae_lib model; got the class {model.__name__}: instantiate it (or load a "
+                        "trained one with vae_lib.zoo.load(name))")
     if isinstance(model, str):
         from .. import zoo
 
@@ -73,12 +90,33 @@ def model_dataset(model: Any) -> str:
     return "mnist"
 
 
-def resolve_dataset(dataset: Any, model: LatentModel | None = None) -> tuple[torch.Tensor, torch.Tensor] | None:
-    """``(images, labels)`` of test images, or None when a named dataset is not on disk (offline, no copy).
+def _data_key(dataset: str) -> tuple[str, str]:
+    from ..data import data_root
+
+    return dataset, str(data_root())
+
+
+def missing_data(dataset: Any = None, model: LatentModel | None = None) -> str:
+    """Why the named test images are not available (the download's error and the offline instructions), or
+    ``""`` when nothing failed."""
+    if dataset is None:
+        dataset = model_dataset(model) if model is not None else "mnist"
+    if not isinstance(dataset, str):
+        return ""
+    hit = _unavailable.get(_data_key(dataset))
+    return hit[1] if hit is not None else ""
+
+
+def resolve_dataset(dataset: Any, model: LatentModel | None = None, *,
+                    download: bool = True) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """``(images, labels)`` of test images, or None when a named dataset is neither on disk nor downloadable.
 
     ``dataset``: ``"mnist"``, ``"fashion"``, an ``(images, labels)`` pair (checked: images
     ``[N, 1, 28, 28]`` in [0, 1], one label per image, below the conditional model's ``n_classes``,
     else below 10), images alone (all labelled 0), or ``None`` (``model``'s dataset, else MNIST).
+    A named dataset that is missing is downloaded as :func:`vae_lib.data.load_mnist` does (``download``);
+    when that fails, :func:`missing_data` says why, and for :data:`RETRY_AFTER` seconds no explorer of this
+    process tries again.
     """
     from ..data import DATASETS, DatasetNotFoundError, load_mnist
 
@@ -86,9 +124,14 @@ def resolve_dataset(dataset: Any, model: LatentModel | None = None) -> tuple[tor
         dataset = model_dataset(model) if model is not None else "mnist"
     if isinstance(dataset, str):
         validate.choice(dataset, "dataset", tuple(DATASETS))
+        key = _data_key(dataset)
+        failed = _unavailable.get(key)
+        retry = failed is None or time.monotonic() - failed[0] > RETRY_AFTER
         try:
-            return load_mnist("test", dataset=dataset, download=False)
-        except DatasetNotFoundError:
+            return load_mnist("test", dataset=dataset, download=validate.flag(download, "download") and retry)
+        except DatasetNotFoundError as exc:
+            if failed is None or retry:
+                _unavailable[key] = (time.monotonic(), str(exc))
             return None
     if isinstance(dataset, torch.Tensor):
         images = validate.images(dataset, name="dataset images")
@@ -99,6 +142,44 @@ def resolve_dataset(dataset: Any, model: LatentModel | None = None) -> tuple[tor
         return images, validate.labels(dataset[1], images.shape[0], n_classes, name="dataset labels")
     raise TypeError("dataset must be 'mnist', 'fashion', an (images, labels) pair or None; "
                     f"got {type(dataset).__name__}")
+
+
+def error_panel(title: str, exc: BaseException) -> W.HTML:
+    """A message box that says a tab could not be built and why (the exception's text, escaped, its lines kept)."""
+    text = html.escape(str(exc).strip() or type(exc).__name__)
+    what = html.escape(title) if title else "This explorer"
+    return W.HTML(f"<div class='vae-tab-error' style='border: 2px solid #c62828; border-radius: 6px; padding: 0.6em 1em; "
+                  f"max-width: 62em'><b>{what} cannot be shown</b> ({html.escape(type(exc).__name__)}):"
+                  f"<pre style='white-space: pre-wrap; margin: 0.4em 0 0'>{text}</pre>"
+                  "<p style='margin: 0.4em 0 0'>The other tabs work. Fix the cause above and rebuild the app.</p></div>")
+
+
+def check_tabs(tabs: Any) -> tuple[Any, ...]:
+    """The tabs of the lecture app: a non-empty sequence of ``Tab`` objects (``title``, ``caption``, ``make``)."""
+    if isinstance(tabs, (str, bytes)) or not isinstance(tabs, Sequence) or len(tabs) == 0:
+        raise TypeError(f"tabs must be a non-empty list of vae_lib.lecture.Tab (e.g. vae_lib.lecture.TABS[:2]); got "
+                        f"{validate._kind(tabs) if not isinstance(tabs, Sequence) or isinstance(tabs, (str, bytes)) else 'an empty list'}")
+    for i, t in enumerate(tabs):
+        if not (isinstance(getattr(t, "title", None), str) and isinstance(getattr(t, "caption", None), str)
+                and callable(getattr(t, "make", None))):
+            raise TypeError(f"tabs[{i}] must be a vae_lib.lecture.Tab (a title, a caption and make(size)); got "
+                            f"{validate._kind(t)}")
+    return tuple(tabs)
+
+
+def explorer_panel(make: Callable[[str], Any], size: str, *, title: str = "",
+                   caption: Callable[[Any], W.Widget] | None = None) -> tuple[Any | None, W.VBox]:
+    """Build one explorer for a tab of the lecture app: ``(explorer, VBox([caption(explorer), explorer.widget]))``.
+
+    When building it fails (no test images offline, a model missing from the zoo ...), the result is
+    ``(None, VBox([error_panel(title, exc)]))``: the tab says what went wrong, and the other tabs are built as usual.
+    """
+    try:
+        explorer = make(size)
+        head = [caption(explorer)] if caption is not None else []
+        return explorer, W.VBox([*head, explorer.widget])
+    except Exception as exc:  # noqa: BLE001 - one broken tab must not take the app down: show it in the tab
+        return None, W.VBox([error_panel(title, exc)])
 
 
 class Explorer:

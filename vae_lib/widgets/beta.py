@@ -75,8 +75,10 @@ class BetaExplorer(Explorer):
                  scale: int | None = None, size: Any = "notebook") -> None:
         self.use_size(size)
         n_points, n_eval = validate.count(n_points, "n_points"), validate.count(n_eval, "n_eval")
-        n_digits, n_samples = validate.count(n_digits, "n_digits"), validate.count(n_samples, "n_samples")
-        self.scale = validate.count(scale if scale is not None else self.style.thumb_scale, "scale")
+        n_digits = validate.count(n_digits, "n_digits", cap="grid")
+        n_samples = validate.count(n_samples, "n_samples", cap="grid")
+        self.scale = validate.count(scale if scale is not None else self.style.thumb_scale, "scale", cap="scale")
+        precompute = validate.flag(precompute, "precompute")
         metrics = self._check_metrics(metrics)
         grid = self._resolve_models(models, latent_dim)
         self.betas = sorted(grid)

@@ -10,13 +10,14 @@ moves, the page (``draw.js``, after the shared engine ``mlp.js``; weights sent o
    :math:`\{z : \sum_j (z_j - \mu_j)^2 / \sigma_j^2 \le 4\}` (axis-aligned, semi-axes :math:`2\sigma_j`; it holds
    :math:`1 - e^{-2} \approx 86\%` of q's mass);
 4. decodes the mean: the reconstruction :math:`\hat x = \sigma(\mathrm{decoder}(\mu))`;
-5. prints the two ELBO terms in nats: the reconstruction term at :math:`z = \mu`,
+5. prints, in nats, the reconstruction score at the single point :math:`z = \mu` (the ELBO's term is its average
+   over :math:`z \sim q`, which the page does not compute),
 
    .. math:: \log p(x \mid z=\mu) = \sum_{d=1}^{D} x_d \log \hat x_d + (1 - x_d) \log(1 - \hat x_d)
 
    (a Gaussian decoder: :math:`-\frac12\sum_d ((x_d - \hat x_d)^2/s_d^2 + \log s_d^2 + \log 2\pi)`), and
    :math:`\mathrm{KL}(q(z|x)\,\|\,\mathcal N(0, I)) = \frac12\sum_{j=1}^K (\mu_j^2 + \sigma_j^2 - 1 - \log\sigma_j^2)`.
-   Their difference is the ELBO with one point :math:`z = \mu` in place of the average over q.
+   Their difference is the ELBO's formula with one point :math:`z = \mu` in place of the average over q.
 
 **Grey targets, not binarized.** The drawn image keeps its grey levels :math:`x_d \in [0, 1]` in the
 Bernoulli term. The zoo's models were trained on dynamically binarized digits, :math:`b_d \sim
@@ -89,9 +90,21 @@ def mnist_preprocess(ink: Any) -> np.ndarray:
 
     An empty drawing gives zeros. ``draw.js`` implements the same steps (float64; equal to ~1e-12).
     """
-    a = np.asarray(ink, dtype=np.float64)
-    if a.ndim != 2 or not np.isfinite(a).all() or a.min(initial=0.0) < 0 or a.max(initial=0.0) > 1:
-        raise ValueError(f"ink must be a finite [H, W] array in [0, 1]; got shape {a.shape}")
+    if isinstance(ink, (str, bytes)) or ink is None:
+        raise TypeError(f"ink must be a [H, W] array of values in [0, 1]; got {validate._kind(ink)}")
+    try:
+        a = np.asarray(ink.detach().cpu() if isinstance(ink, torch.Tensor) else ink, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"ink must be a [H, W] array of numbers in [0, 1]; got {validate._kind(ink)} ({exc})") from None
+    if a.ndim != 2:
+        raise ValueError(f"ink must be a [H, W] array (one grey channel); got shape {a.shape}")
+    validate.elements(a.size, f"ink of {a.shape[0]} x {a.shape[1]} pixels")
+    if not np.isfinite(a).all():
+        raise ValueError(f"ink holds {int((~np.isfinite(a)).sum())} NaN or infinite values; repair them first")
+    if a.min(initial=0.0) < 0 or a.max(initial=0.0) > 1:
+        lo, hi = float(a.min()), float(a.max())
+        hint = " (0..255 grey levels? divide by 255)" if lo >= 0 and hi <= 255 else ""
+        raise ValueError(f"ink must hold values in [0, 1]; got values from {lo:g} to {hi:g}{hint}")
     out = np.zeros((SIZE, SIZE))
     rows, cols = np.nonzero(a > 0)
     if rows.size == 0:
@@ -121,6 +134,9 @@ class DrawView(anywidget.AnyWidget):
     # from the page: the preprocessed drawing, 784 float32 (or empty); the kernel receives a memoryview
     image = traitlets.Bytes().tag(sync=True, from_json=lambda js, _: b"" if js is None else bytes(js))
 
+    def __repr__(self) -> str:  # a notebook cell that ends with the view prints no memory address
+        return f"DrawView({len(self.image) // 4} pixels drawn)"
+
 
 class DrawDigitExplorer(InPageExplorer):
     """Draw a digit; its q(z|x), reconstruction and ELBO terms follow live (see the module docstring).
@@ -147,7 +163,8 @@ class DrawDigitExplorer(InPageExplorer):
                                    f"VAE with prior='normal'; got a {type(model).__name__}"
                                    f"{'' if not model.is_variational else ' with prior ' + model.prior.name}")
         n_points = validate.count(n_points, "n_points")
-        scale = validate.count(scale if scale is not None else max(4, self.style.image_scale // 2), "scale")
+        scale = validate.count(scale if scale is not None else max(4, self.style.image_scale // 2), "scale",
+                               cap="scale")
         self.model, K = model.eval(), model.latent_dim
         specs, weights = export_networks(model, ("encoder", "decoder"))  # raises UnsupportedModel for conv
         self.background: PaletteBackground | None = None
@@ -169,7 +186,7 @@ class DrawDigitExplorer(InPageExplorer):
                                              "of mass at the centre"),
                          "ellipse": tr("q(z|x): mean and 2-sigma ellipse"),
                          "reconstruction": tr("reconstruction (decode the mean)"),
-                         "empty": tr("draw a digit in the box"), "rec": tr("reconstruction log p(x | z = μ)"),
+                         "empty": tr("draw a digit in the box"), "rec": tr("log p(b | z = μ), averaged over binarizations b"),
                          "difference": tr("reconstruction − KL")},
                 "latent_dim": K, "scale": scale, "likelihood": model.likelihood, "pad_px": min(420, 70 * scale),
                 **css_sizes(self.style),
@@ -194,7 +211,13 @@ class DrawDigitExplorer(InPageExplorer):
         x = self.image if x is None else x
         if x is None:
             raise ValueError("nothing drawn yet: draw a digit, or pass x")
-        x = validate.images(torch.as_tensor(x, dtype=torch.float32).reshape(1, 1, SIZE, SIZE), name="x")
+        if not isinstance(x, torch.Tensor) and not hasattr(x, "__array__"):
+            raise TypeError(f"x must be a 28 x 28 image (a tensor or an array, [1, 1, 28, 28] or [28, 28]); got "
+                            f"{validate._kind(x)}")
+        x = torch.as_tensor(x, dtype=torch.float32) if not isinstance(x, torch.Tensor) else x.float()
+        if x.numel() != SIZE * SIZE:
+            raise ValueError(f"x must be one 28 x 28 image ([1, 1, 28, 28] or [28, 28]); got shape {list(x.shape)}")
+        x = validate.images(x.reshape(1, 1, SIZE, SIZE), name="x")
         mu, logvar = self.model.encode(x)
         rec = self.model.log_likelihood(x, mu)
         return {"mu": mu[0].tolist(), "logvar": logvar[0].tolist(), "sigma": (0.5 * logvar).exp()[0].tolist(),

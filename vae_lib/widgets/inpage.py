@@ -45,7 +45,7 @@ from torch import nn
 
 from .. import validate
 from ..i18n import tr
-from .base import Explorer, clamp, model_dataset, resolve_dataset, resolve_model
+from .base import Explorer, clamp, missing_data, model_dataset, resolve_dataset, resolve_model
 from .render import PaletteBackground, Style, scatter_background
 
 __all__ = ["InPageLatentExplorer", "UnsupportedModel", "css_sizes", "export_networks", "in_page_problem", "latent_explorer",
@@ -217,7 +217,8 @@ class InPageLatentExplorer(InPageExplorer):
             raise UnsupportedModel(f"{problem}; use LatentExplorer(model) (decodes in the kernel) or "
                                    "latent_explorer(model), which picks the one that works")
         n_points = validate.count(n_points, "n_points")
-        scale = validate.count(scale if scale is not None else self.style.image_scale, "scale")
+        scale = validate.count(scale if scale is not None else self.style.image_scale, "scale", cap="scale")
+        scatter = validate.flag(scatter, "scatter")
         if range is None:
             range = "prior" if model.is_variational else "posterior"
         validate.choice(range, "range", ("prior", "posterior"))
@@ -230,7 +231,8 @@ class InPageLatentExplorer(InPageExplorer):
             codes, labels = encode_test_codes(model, dataset, n_points)
         if range == "posterior":
             if codes is None:
-                raise ValueError("range='posterior' needs test images: pass dataset=(images, labels)")
+                raise ValueError("range='posterior' needs test images: pass dataset=(images, labels). "
+                                 + missing_data(dataset, model))
             center, spread = codes.mean(0), codes.std(0).nan_to_num(0.0).clamp_min(1e-3)
         else:
             center, spread = torch.zeros(K), torch.ones(K)
@@ -260,9 +262,9 @@ class InPageLatentExplorer(InPageExplorer):
 
     def set_z(self, z: Sequence[float] | torch.Tensor) -> torch.Tensor:
         """Move z (clamped to the sliders' ranges); the page follows. Returns ``.z``."""
-        values = torch.as_tensor(z, dtype=torch.float32).flatten().tolist()
-        if len(values) != len(self.bounds):
-            raise ValueError(f"expected {len(self.bounds)} latent values; got {len(values)}")
+        from .latent import _latent_values
+
+        values = _latent_values(z, len(self.bounds))
         self.view.z = [clamp(v, lo, hi) for v, (lo, hi) in zip(values, self.bounds)]
         return self.z
 
@@ -270,7 +272,7 @@ class InPageLatentExplorer(InPageExplorer):
         """The label a conditional decoder gets (0 to n_classes - 1)."""
         if not self.model.is_conditional:
             raise ValueError(f"a {type(self.model).__name__} takes no label")
-        self.view.label = int(validate.labels(torch.tensor([label]), 1, self.model.n_classes)[0])
+        self.view.label = validate.count(label, "label", minimum=0, maximum=self.model.n_classes - 1)
 
     def decode(self) -> torch.Tensor:
         """What the page shows, computed by the model: ``model.decode_mean(z, y)``, ``[1, 28, 28]``."""
@@ -288,6 +290,7 @@ class InPageLatentExplorer(InPageExplorer):
 def latent_explorer(model: nn.Module | str, *, in_page: bool = True, **kw: Any) -> Explorer:
     """An :class:`InPageLatentExplorer` when the model runs in the page (and ``in_page``), else the Python
     :class:`~vae_lib.widgets.LatentExplorer` (with a warning that says why)."""
+    in_page = validate.flag(in_page, "in_page")
     model = resolve_model(model)
     if in_page:
         problem = in_page_problem(model)

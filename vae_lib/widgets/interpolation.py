@@ -12,7 +12,7 @@ from .. import validate
 from ..i18n import tr
 from ..models import LatentModel
 from ..toy import one_thread
-from .base import Explorer, model_dataset, resolve_dataset, resolve_model
+from .base import Explorer, missing_data, model_dataset, resolve_dataset, resolve_model
 from .render import image_widget, render_png
 
 __all__ = ["InterpolationExplorer"]
@@ -56,8 +56,8 @@ class InterpolationExplorer(Explorer):
     def __init__(self, models: Any = None, *, dataset: Any = None, index_a: int = 0, index_b: int = 1,
                  alpha: float = 0.5, steps: int = 11, scale: int | None = None, size: Any = "notebook") -> None:
         self.use_size(size)
-        self.steps = validate.count(steps, "steps", minimum=2)
-        self.scale = validate.count(scale if scale is not None else self.style.compare_scale, "scale")
+        self.steps = validate.count(steps, "steps", minimum=2, cap="grid")
+        self.scale = validate.count(scale if scale is not None else self.style.compare_scale, "scale", cap="scale")
         if models is None:
             models = ["ae-2d", "vae-2d"]
         if isinstance(models, Mapping):
@@ -79,7 +79,8 @@ class InterpolationExplorer(Explorer):
         data = resolve_dataset(dataset, next(iter(self.models.values())))
         if data is None:
             raise ValueError("InterpolationExplorer needs test images: pass dataset=(images, labels) or extract "
-                             "MNIST into the data folder (see vae_lib.data)")
+                             "MNIST into the data folder (see vae_lib.data). "
+                             + missing_data(dataset, next(iter(self.models.values()))))
         self._images, labels = data
         n = self._images.shape[0]
         ia, ib = (self._index(v, k, n) for k, v in (("index_a", index_a), ("index_b", index_b)))
@@ -178,7 +179,7 @@ class InterpolationExplorer(Explorer):
                 z = m.posterior_mean(x)
                 self._ends[name] = (z[0].clone(), z[1].clone())
                 path = (1 - alphas) * z[0] + alphas * z[1]
-                self.paths[name].value = render_png(m.decode_mean(path), scale=strip, nrow=self.steps)
+                self.paths[name].value = render_png(m._decode_mean_raw(path), scale=strip, nrow=self.steps)
         self.update()
 
     def update(self) -> None:
@@ -189,4 +190,4 @@ class InterpolationExplorer(Explorer):
                 z1, z2 = self._ends[name]
                 z = (1 - a) * z1 + a * z2
                 self.z[name] = z
-                self.images[name].value = render_png(m.decode_mean(z[None])[0], scale=self.png_scale)
+                self.images[name].value = render_png(m._decode_mean_raw(z[None])[0], scale=self.png_scale)

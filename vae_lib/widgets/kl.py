@@ -70,8 +70,8 @@ class KLExplorer(Explorer):
                  seed: int = 0, size: Any = "notebook") -> None:
         self.use_size(size)
         validate.choice(mode, "mode", ("gaussian", "mixture"))
-        n_mc = validate.count(n_mc, "n_mc (Monte Carlo samples)")
-        rng = np.random.default_rng(validate.count(seed, "seed", minimum=0))
+        n_mc = validate.count(n_mc, "n_mc (Monte Carlo samples)", cap="samples")
+        rng = np.random.default_rng(validate.seed(seed))
         sl = self.slider
         self.sliders = {
             "mu_q": sl("μ_q", mu_q, *self.MU_RANGE, name="mu_q"),

@@ -13,10 +13,24 @@ import torch
 from .. import validate
 from ..i18n import tr
 from ..toy import one_thread
-from .base import Explorer, clamp, model_dataset, resolve_dataset, resolve_model
+from .base import Explorer, clamp, missing_data, model_dataset, resolve_dataset, resolve_model
 from .render import MARKER_COLOR, Overlay, PaletteBackground, image_widget, render_png, scatter_background
 
 __all__ = ["LatentExplorer"]
+
+
+def _latent_values(z: Any, k: int) -> list[float]:
+    """``k`` latent values from a tensor or a sequence of numbers (NaN and inf are clamped later, as documented)."""
+    if isinstance(z, (str, bytes)) or z is None or not (isinstance(z, (torch.Tensor, Sequence))
+                                                          or hasattr(z, "__array__")):
+        raise TypeError(f"z must be {k} numbers (a list or a tensor); got {validate._kind(z)}")
+    try:
+        values = torch.as_tensor(z, dtype=torch.float32).flatten().tolist()
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise TypeError(f"z must be {k} numbers (a list or a tensor); got {validate._kind(z)} ({exc})") from None
+    if len(values) != k:
+        raise ValueError(f"expected {k} latent values; got {len(values)}")
+    return values
 
 
 class LatentExplorer(Explorer):
@@ -66,7 +80,9 @@ class LatentExplorer(Explorer):
         self.use_size(size)
         model = resolve_model(model)
         n_points = validate.count(n_points, "n_points")
-        self.scale = validate.count(scale if scale is not None else self.style.image_scale, "scale")
+        self.scale = validate.count(scale if scale is not None else self.style.image_scale, "scale", cap="scale")
+        scatter = validate.flag(scatter, "scatter")
+        clickable = validate.flag(clickable, "clickable")
         if range is None:
             range = "prior" if model.is_variational else "posterior"
         validate.choice(range, "range", ("prior", "posterior"))
@@ -79,7 +95,7 @@ class LatentExplorer(Explorer):
         data = resolve_dataset(dataset, model) if need_data else None
         if range == "posterior" and data is None:
             raise ValueError("range='posterior' needs test images: pass dataset=(images, labels) or extract MNIST "
-                             "into the data folder (see vae_lib.data)")
+                             "into the data folder (see vae_lib.data). " + missing_data(dataset, model))
         codes = labels = None
         if data is not None:
             images, labels = data[0][:n_points], data[1][:n_points]
@@ -123,7 +139,7 @@ class LatentExplorer(Explorer):
         self.update()
         title = W.HTML(tr("<b>{model}</b>, K = {K}: drag a slider to move z (range: +-3 sigma of the prior)")
                        .format(model=type(model).__name__, K=K) if range == "prior" else
-                       tr("<b>{model}</b>, K = {K}: drag a slider to move z (range: +-3 sigma of the aggregate posterior)")
+                       tr("<b>{model}</b>, K = {K}: drag a slider to move z (range: mean +-3 std of the test codes)")
                        .format(model=type(model).__name__, K=K))
         left = W.VBox([*([self.label] if self.label is not None else []), *self.sliders, self.image])
         row = W.HBox([left, scatter_view] if self.scatter is not None else [left])
@@ -139,8 +155,8 @@ class LatentExplorer(Explorer):
         """Decode the sliders' z and refresh the image (and the marker on the scatter)."""
         self.z = z = torch.tensor([s.value for s in self.sliders], dtype=torch.float32)
         y = None if self.label is None else torch.tensor([int(self.label.value)])
-        with torch.inference_mode(), one_thread():
-            probs = self.model.decode_mean(z[None], y)[0]
+        with torch.inference_mode(), one_thread():  # z comes from the sliders: finite, in range (no checks here)
+            probs = self.model._decode_mean_raw(z[None], y)[0]
         png = render_png(probs, scale=self.png_scale)
         # everything computed first, then sent back to back (the kernel publishes both in one go)
         margin = self._overlay.margin(float(z[0]), float(z[1])) if self._overlay is not None else None
@@ -153,9 +169,7 @@ class LatentExplorer(Explorer):
 
     def set_z(self, z: Sequence[float] | torch.Tensor) -> torch.Tensor:
         """Move every slider at once (values clamped to the sliders' ranges); one update. Returns ``.z``."""
-        values = torch.as_tensor(z, dtype=torch.float32).flatten().tolist()
-        if len(values) != len(self.sliders):
-            raise ValueError(f"expected {len(self.sliders)} latent values; got {len(values)}")
+        values = _latent_values(z, len(self.sliders))
         with self.holding():
             for s, v, (lo, hi) in zip(self.sliders, values, self.bounds):
                 s.value = clamp(v, lo, hi)
@@ -191,6 +205,7 @@ class LatentExplorer(Explorer):
 
     def click_at(self, px: float, py: float) -> torch.Tensor:
         """Move z to the point under the scatter's pixel (px, py) (clamped), as a click does. Returns ``.z``."""
+        px, py = validate.number(px, "px"), validate.number(py, "py")
         if self.background is None:
             raise ValueError("this explorer has no scatter (a 2-D model with test images) to click on")
         return self.set_z(self.background.to_data(px, py))

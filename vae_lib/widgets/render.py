@@ -132,6 +132,7 @@ def draw_recording_text(fig: Any) -> list[tuple[str, float]]:
 
 #: the default screen pixels per image pixel (28 x 28 -> 168 x 168)
 SCALE = Style().image_scale
+_MAX_SCALE = validate.CAPS["scale"][0]
 MARKER_COLOR = (230, 20, 20)
 
 
@@ -148,8 +149,15 @@ def render_png(probs: torch.Tensor, *, scale: int = SCALE, nrow: int | None = No
     Ink (probability 1) is black on white, as in :mod:`vae_lib.plots`; each pixel becomes a
     ``scale x scale`` block (nearest neighbour, no blur). Several images are tiled ``nrow`` per
     row (``torchvision.utils.make_grid``) with ``pad`` white pixels between them (before scaling),
-    no outer frame; a missing image at the end of the last row is white.
+    no outer frame; a missing image at the end of the last row is white. NaN pixels are refused; ``scale`` is
+    capped (``vae_lib.validate.CAPS["scale"]``) and so is the size of the picture.
     """
+    if not isinstance(probs, torch.Tensor):
+        raise TypeError(f"render_png draws a tensor of pixel probabilities; got {validate._kind(probs)}")
+    if type(scale) is not int or not 1 <= scale <= _MAX_SCALE:
+        scale = validate.count(scale, "scale", cap="scale")
+    if nrow is not None:
+        nrow = validate.count(nrow, "nrow")
     p = probs.detach().to("cpu", torch.float32)
     shape = p.shape
     if len(shape) == 3 and shape[0] == 1:  # one image: the update path of a slider
@@ -164,9 +172,10 @@ def render_png(probs: torch.Tensor, *, scale: int = SCALE, nrow: int | None = No
             p = grid[pad:grid.shape[0] - pad, pad:grid.shape[1] - pad]
     if p.dim() != 2:
         raise ValueError(f"render_png expects [H, W], [1, H, W] or [N, 1, H, W]; got {list(probs.shape)}")
-    if type(scale) is not int or scale < 1:
-        scale = validate.count(scale, "scale")
+    validate.elements(p.numel() * scale * scale, f"a picture of {p.shape[0]} x {p.shape[1]} pixels at scale {scale}")
     a = p.numpy()  # numpy is faster than torch on a few hundred numbers
+    if not np.isfinite(a).all():
+        raise ValueError("render_png: the pixel probabilities hold NaN or infinite values (a decoder fed NaN codes?)")
     img = Image.fromarray(np.rint((1.0 - np.clip(a, 0.0, 1.0)) * 255.0).astype(np.uint8), mode="L")
     if scale != 1:
         img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)

@@ -13,7 +13,7 @@ import torch
 from .. import validate
 from ..checkpoints import CheckpointError
 from ..recipes import RECIPES
-from . import EVALUATION, SNAPSHOT_EVERY, _read_manifest, default_root, sha256
+from . import EVALUATION, SNAPSHOT_EVERY, _entry_path, _read_manifest, default_root, sha256
 from .build import build
 
 __all__ = ["main"]
@@ -28,11 +28,17 @@ def _list(root: Path) -> int:
     bad = 0
     for n, r in RECIPES.items():
         e = models.get(n)
-        if e is None:
-            status = "not built"
-        elif not (root / e["file"]).is_file():
+        try:
+            path = None if e is None else _entry_path(root, n, e)
+        except CheckpointError:
+            path = None
+            status, bad = "BAD ENTRY", bad + 1
+        if path is None:
+            if e is None:
+                status = "not built"
+        elif not path.is_file():
             status, bad = "MISSING FILE", bad + 1
-        elif sha256(root / e["file"]) != e["sha256"]:
+        elif sha256(path) != e["sha256"]:
             status, bad = "SHA256 MISMATCH", bad + 1
         else:
             status = f"ok {e['bytes'] / 1e6:5.2f} MB"
@@ -73,6 +79,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyError as exc:
         print(f"error: {exc.args[0]}", file=sys.stderr)
         return 2
-    except (CheckpointError, TypeError, ValueError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - one line, never a traceback: the message says what to do
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        known = isinstance(exc, (CheckpointError, TypeError, ValueError, OSError))
+        print(f"error: {text}" if known else f"error: {type(exc).__name__}: {text}", file=sys.stderr)
         return 1
