@@ -112,7 +112,7 @@ def _check_writable(root: Path) -> None:
             pass
     except OSError as exc:
         raise CheckpointError(root, f"the zoo folder cannot be written ({type(exc).__name__}: {exc}); choose "
-                                    "another with --out DIR (or out_dir=...)") from exc
+                                    "another with --out DIR (or out_dir=...)", action="build into") from exc
 
 
 def _train(recipe: Recipe, epochs: int, limit: int | None, dev: torch.device, progress: bool,
