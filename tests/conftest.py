@@ -20,7 +20,6 @@ import torch
 
 from vae_lib.data import DatasetNotFoundError, load_mnist
 
-
 REAL_DATA = os.environ.get("VAE_LIB_DATA")   # the real data root as the session found it (None: <repo>/data)
 
 

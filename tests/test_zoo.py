@@ -185,3 +185,16 @@ def test_cli_list_and_unknown_name(tiny_zoo, capsys):
     assert SMALL in capsys.readouterr().out
     assert zoo.main(["build", "no-such-model", "--out", str(tiny_zoo)]) == 2
     assert "known models" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_train_is_the_build_without_saving(tiny_zoo, synthetic_root, monkeypatch):
+    """zoo.train (the TRAIN_FROM_SCRATCH cells' one call) trains a recipe exactly as the build did."""
+    monkeypatch.setenv("VAE_LIB_DATA", str(synthetic_root))
+    model, history = zoo.train(SMALL, epochs=1, limit=500, device="cpu", progress=False)
+    built = zoo.load(SMALL, root=tiny_zoo)
+    assert not model.training and set(history) >= {"train_elbo", "train_kl"}
+    for (k, a), b in zip(model.state_dict().items(), built.state_dict().values()):
+        assert torch.allclose(a.half().float(), b), k   # the zoo stores float16
+    with pytest.raises(KeyError, match="known models"):
+        zoo.train("vae-3d")

@@ -38,7 +38,7 @@ from ..data import load_mnist
 from ..recipes import BETAS, RECIPES, Recipe
 
 __all__ = ["BETAS", "EVALUATION", "RECIPES", "CheckpointError", "Recipe", "beta_grid", "build", "default_root",
-           "evaluate_model", "info", "load", "main", "manifest", "names", "select", "sha256", "test_set"]
+           "evaluate_model", "info", "load", "main", "manifest", "names", "select", "sha256", "test_set", "train"]
 
 MANIFEST = "manifest.json"
 FORMAT = "vae_lib.zoo"
@@ -259,7 +259,7 @@ def test_set(dataset: str, pixels: str = "binary", *, download: bool | None = No
 
 # building and the command line live in their own modules; they are part of this one's interface
 from . import build as _build_module  # noqa: E402
-from .build import evaluate_model  # noqa: E402
+from .build import evaluate_model, train  # noqa: E402
 
 
 def _check_selection(patterns: Any) -> None:

@@ -38,7 +38,7 @@ from . import (
     test_set,
 )
 
-__all__ = ["build", "evaluate_model", "select"]
+__all__ = ["build", "evaluate_model", "select", "train"]
 
 
 def _clean(value: float | None) -> float | None:
@@ -145,6 +145,24 @@ def _train(recipe: Recipe, epochs: int, limit: int | None, dev: torch.device, pr
         raise KeyboardInterrupt(f"building {recipe.name} was interrupted; its checkpoint was not written")
     cols = ("train_elbo", "train_objective", "train_rec", "train_kl")
     return model, {k: [_clean(v) for v in hist.column(k)] for k in cols}, x.shape[0]
+
+
+def train(name: str, *, epochs: int | None = None, limit: int | None = None, device: str | torch.device = "auto",
+          progress: bool = True) -> tuple[nn.Module, dict[str, list[float]]]:
+    """Train the zoo model ``name`` from scratch exactly as :func:`build` does, and return it (eval mode, on the
+    CPU) with its per-epoch training history, without saving anything: the one function that turns a recipe into a
+    trained model, for a notebook's ``TRAIN_FROM_SCRATCH = True`` cell. ``epochs`` / ``limit`` shorten it (the
+    result then differs from the shipped model); everything else (architecture, seed, optimizer, schedule, KL
+    warm-up, pixels, prior initialization) comes from :data:`vae_lib.recipes.RECIPES` alone.
+    """
+    recipe = _check_name(name)
+    n_epochs = recipe.epochs if epochs is None else validate.count(epochs, "epochs")
+    if limit is not None:
+        limit = validate.count(limit, "limit")
+    from ..train import resolve_device
+
+    model, history, _ = _train(recipe, n_epochs, limit, resolve_device(device), progress)
+    return model.cpu().eval(), history
 
 
 def build(
