@@ -121,8 +121,8 @@ bench: $(STAMP)
 	$(PY) benchmarks/train_speed.py
 	$(PY) benchmarks/widget_latency.py
 
-# Retrain every model of the zoo from scratch into assets/checkpoints (about 45 CPU-minutes; a GPU is used
-# when there is one). One model: make pretrained MODELS=vae-2d; a quick look that leaves assets/ alone:
+# Retrain every model of the zoo from scratch into vae_lib/pretrained (about 45 CPU-minutes; a GPU is used
+# when there is one). One model: make pretrained MODELS=vae-2d; a quick look that leaves the zoo alone:
 # make pretrained ARGS="--epochs 1 --limit 2000 --out /tmp/zoo". On a busy shared CPU add --threads 1.
 pretrained: $(STAMP)
 	$(PY) -m vae_lib.zoo build $(MODELS) $(ARGS)

@@ -20,12 +20,14 @@ import argparse
 import statistics
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import torch
 
 from vae_lib import zoo
 from vae_lib.metrics import negative_log_likelihood
+from vae_lib.zoo.build import TRAINERS
 
 
 def _fmt(v: float | int | None, digits: int = 2) -> str:
@@ -50,8 +52,29 @@ def _row(name: str, e: dict[str, Any], m: dict[str, Any], load_ms: float | None)
             f"{nll_s} | {e['bytes'] / 1e6:.2f} | {_fmt(load_ms, 0)} |")
 
 
+OTHER_HEADER = "| model | class | data | epochs | train s | test figures (nats per example unless named) | −log p(x) (k) | MB |"
+
+
+def _other_row(name: str, e: dict[str, Any], m: dict[str, Any]) -> str:
+    """A model of a kind that vae_lib.train.fit does not train (zoo.build's TRAINERS): its own test figures."""
+    r, b = e["recipe"], e["build"]
+    nll = m.get("nll_iwae")
+    nll_s = f"{nll['value']:.2f} (k={nll['k']}, n={nll['n']})" if nll else "–"
+    figures = ", ".join(f"{k} {_fmt(v)}" for k, v in m["test"].items() if k != "n" and isinstance(v, (int, float)))
+    secs = "–" if b["train_seconds"] is None else f"{b['train_seconds']:.0f}"
+    return (f"| `{name}` | {r['model_class']} | {r['dataset'] if r['trainer'] != 'diffusion' else '2-D toy'} | "
+            f"{r['epochs']} | {secs} | {figures} | {nll_s} | {e['bytes'] / 1e6:.2f} |")
+
+
 def _diffs(name: str, old: dict[str, Any], new: dict[str, Any], tol: float) -> list[str]:
     out = []
+    if "active_units" not in old or "elbo" not in old["test"]:   # a TRAINERS kind: compare its own figures
+        for part in ("test", "subset1000"):
+            for key, a in old[part].items():
+                b = new[part].get(key)
+                if isinstance(a, (int, float)) and (b is None or abs(a - b) > tol):
+                    out.append(f"{name}: {part}.{key} manifest {a} now {b}")
+        return out
     for part in ("test", "subset1000"):
         for key in ("elbo", "rec", "kl"):
             a, b = old[part][key], new[part][key]
@@ -97,12 +120,14 @@ def main(argv: list[str] | None = None) -> int:
     if not built:
         print(f"no models built in {root}: run `make pretrained` (python -m vae_lib.zoo build)", file=sys.stderr)
         return 1
-    rows, diffs, load_times, extra = [], [], [], []
+    rows, other, diffs, load_times, extra = [], [], [], [], []
     tests: dict[tuple[str, str], tuple[torch.Tensor, torch.Tensor]] = {}
     for name in built:
         entry = zoo.info(name)
+        own_kind = zoo.RECIPES[name].trainer in TRAINERS
         if args.manifest_only:
-            rows.append(_row(name, entry, entry["metrics"], None))
+            (other.append(_other_row(name, entry, entry["metrics"])) if own_kind
+             else rows.append(_row(name, entry, entry["metrics"], None)))
             continue
         t0 = time.perf_counter()
         model = zoo.load(name)
@@ -111,9 +136,9 @@ def main(argv: list[str] | None = None) -> int:
         recipe = zoo.RECIPES[name]
         test = recipe_test_set(recipe, tests)
         now = zoo.evaluate_model(model, recipe, iwae=not args.no_iwae, test=test)
-        rows.append(_row(name, entry, now, load_ms))
+        (other.append(_other_row(name, entry, now)) if own_kind else rows.append(_row(name, entry, now, load_ms)))
         diffs += _diffs(name, entry["metrics"], now, args.tolerance)
-        if args.nll_images and recipe.iwae_k:
+        if args.nll_images and recipe.iwae_k and not own_kind:
             x = test[0][:args.nll_images]
             nll = negative_log_likelihood(model, x, recipe.iwae_k, seed=zoo.EVAL_SEED)
             extra.append(f"{name}: -log p(x) <= {nll:.2f} nats on the first {x.shape[0]} test images (k = {recipe.iwae_k})")
@@ -125,7 +150,14 @@ def main(argv: list[str] | None = None) -> int:
     print(HEADER)
     print("|" + "---|" * (HEADER.count("|") - 1))
     print("\n".join(rows))
-    print(f"\n{len(built)} models, {sizes / 1e6:.1f} MB in {root} (budget 60 MB: every model ships in the wheel).")
+    if other:
+        print("\nThe models of notebooks 12 and 13, each with its own figures (vq: rec = -log p(x|z_q) and prior = -log p(c) are costs, "
+              "bound their sum; hvae: the ELBO's terms per layer; diffusion: log-densities of 2-D points):\n")
+        print(OTHER_HEADER)
+        print("|" + "---|" * (OTHER_HEADER.count("|") - 1))
+        print("\n".join(other))
+    where = root.relative_to(Path.cwd()) if root.is_relative_to(Path.cwd()) else root
+    print(f"\n{len(built)} models, {sizes / 1e6:.1f} MB in {where} (budget 64 MB: every model ships in the wheel).")
     if not args.manifest_only:
         print(f"load time per model: median {statistics.median(load_times):.0f} ms, max {max(load_times):.0f} ms "
               f"(goal < 1000 ms)")

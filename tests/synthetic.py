@@ -52,13 +52,14 @@ def _write_idx(path: Path, data: torch.Tensor) -> None:
     path.write_bytes(header + data.contiguous().numpy().tobytes())
 
 
-def write(root: str | Path) -> Path:
-    """Write the synthetic MNIST and Fashion-MNIST (the same images) under ``root``; returns ``root``."""
+def write(root: str | Path, sizes: dict[str, int] | None = None) -> Path:
+    """Write the synthetic MNIST and Fashion-MNIST (the same images) under ``root``; returns ``root``. ``sizes``:
+    images per split (default :data:`SIZES`; ``{"train": 3000, "t10k": 10000}`` gives a test set of MNIST's size)."""
     root = Path(root)
     for folder in FOLDERS:
         raw = root / folder / "raw"
         raw.mkdir(parents=True, exist_ok=True)
-        for split, n in SIZES.items():
+        for split, n in (sizes or SIZES).items():
             x, y = images_and_labels(n, seed={"train": 0, "t10k": 1}[split])
             _write_idx(raw / f"{split}-images-idx3-ubyte", x)
             _write_idx(raw / f"{split}-labels-idx1-ubyte", y)

@@ -124,3 +124,11 @@ def test_batches_errors():
         next(batches(torch.zeros(3), torch.zeros(4)))
     with pytest.raises(ValueError, match="batch_size must be an integer >= 1"):
         next(batches(torch.zeros(3), batch_size=0))
+
+
+def test_mnist_preprocess_lives_in_data_and_keeps_its_old_homes():
+    from vae_lib import data, widgets
+    from vae_lib.widgets import draw
+
+    assert data.mnist_preprocess is draw.mnist_preprocess is widgets.mnist_preprocess
+    assert "mnist_preprocess" in data.__all__

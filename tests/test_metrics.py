@@ -145,3 +145,18 @@ def test_log_aggregate_posterior_is_the_log_of_the_mixture_of_encoder_gaussians(
                           log_normal_diag(z, mu[0], logvar[0]), atol=1e-4)
     with pytest.raises(ValueError, match="mu, logvar"):
         log_aggregate_posterior(z, mu[:, :2], logvar[:, :2])
+
+
+def test_rate_distortion_takes_given_then_zoo_then_measured_numbers(mnist_test_binary):
+    from vae_lib.data import binarize_images
+    from vae_lib.metrics import rate_distortion
+    from vae_lib.train import evaluate
+
+    grey = mnist_test_binary[0][:50]
+    torch.manual_seed(0)
+    a, b, c = (VAE(2, (16,)).eval() for _ in range(3))
+    b.zoo_info = {"metrics": {"test": {"kl": 4.0, "rec": -90.0}}}
+    rd = rate_distortion({0.5: a, 1.0: b, 2.0: c}, grey, metrics={0.5: (1.0, 2.0)}, n_eval=40)
+    r = evaluate(c, binarize_images(grey[:40], "dynamic", generator=torch.Generator().manual_seed(0)), seed=0)
+    assert rd == {0.5: (1.0, 2.0), 1.0: (4.0, 90.0), 2.0: (float(r["kl"]), -float(r["rec"]))}
+    assert all(v != v for v in rate_distortion({1.0: c})[1.0])   # nothing to measure on: nan

@@ -159,3 +159,16 @@ def test_gaussian_decoders():
         VAE(2, likelihood="gaussian")
     with pytest.raises(ValueError, match="a Bernoulli decoder has no standard deviation"):
         VAE(2, decoder_std=0.5)
+
+
+def test_capability_flags_say_what_each_model_has():
+    from vae_lib.aae import AdversarialAutoencoder
+    from vae_lib.checkpoints import CLASSES
+    from vae_lib.models import LatentModel
+
+    have = {c: (c.has_prior, c.has_elbo) for c in CLASSES.values() if issubclass(c, LatentModel)}
+    assert have[Autoencoder] == (False, False)             # a code, no prior, no ELBO
+    assert have[AdversarialAutoencoder] == (True, False)   # a prior N(0, I) it samples from, but no KL per example
+    assert have[VAE] == have[ConditionalVAE] == (True, True)
+    for c in have:
+        assert c.is_variational == c.has_elbo            # the older name, kept as an alias

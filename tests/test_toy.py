@@ -97,3 +97,25 @@ def test_clamp_q_and_errors():
     assert NonlinearToy1D.clamp_q(-10, 0) == (-NonlinearToy1D.MU_MAX, NonlinearToy1D.SIGMA_MIN)
     with pytest.raises(ValueError, match="s"):
         NonlinearToy1D(s=0)
+
+
+def test_one_dimensional_kls_and_fits_agree_with_the_closed_forms():
+    import math
+
+    import numpy as np
+    from scipy.stats import norm
+
+    from vae_lib.losses import kl_normal
+    from vae_lib.toy import fit_gaussian_1d, gaussian_kl_1d, kl_quadrature, mixture_log_pdf
+
+    g = np.linspace(-12, 12, 4801)
+    exact = gaussian_kl_1d(0.3, 0.7, -0.5, 1.2)
+    lv = lambda s: torch.tensor([2 * math.log(s)], dtype=torch.float64)  # noqa: E731
+    t = lambda v: torch.tensor([v], dtype=torch.float64)  # noqa: E731
+    assert math.isclose(exact, float(kl_normal(t(0.3), lv(0.7), t(-0.5), lv(1.2))), rel_tol=1e-12)
+    assert abs(kl_quadrature(norm.logpdf(g, 0.3, 0.7), norm.logpdf(g, -0.5, 1.2), g) - exact) < 1e-6
+    lp = mixture_log_pdf(g, 0.0, 0.6, 2.0, 0.5)
+    mu, sigma = fit_gaussian_1d(lp, g, "pq")                  # moment matching: mean 0, variance 0.36 + 4
+    assert abs(mu) < 1e-9 and abs(sigma - math.sqrt(0.36 + 4.0)) < 1e-6
+    mu, sigma = fit_gaussian_1d(lp, g, "qp", start=(1.0, 0.5))  # mode-seeking: one bump
+    assert abs(mu - 2.0) < 0.05 and abs(sigma - 0.6) < 0.05

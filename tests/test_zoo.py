@@ -17,6 +17,7 @@ from vae_lib import zoo
 from vae_lib.checkpoints import CLASSES, CheckpointError
 from vae_lib.data import DatasetNotFoundError, load_mnist
 from vae_lib.train import evaluate
+from vae_lib.zoo.build import TRAINERS
 
 ROOT = zoo.default_root()
 MANIFEST = ROOT / zoo.MANIFEST
@@ -74,11 +75,12 @@ def test_a_model_that_was_not_built_says_how_to_build_it(tmp_path):
 
 
 # ---------------------------------------------------------------- the shipped models
-@pytest.mark.skipif(not SHIPPED, reason="assets/checkpoints/manifest.json not built yet (make pretrained)")
+@pytest.mark.skipif(not SHIPPED, reason="vae_lib/pretrained/manifest.json not built yet (make pretrained)")
 def test_shipped_zoo_is_complete_and_small():
     assert set(SHIPPED) == set(zoo.names()), "the manifest and zoo.RECIPES disagree"
     total = sum(p.stat().st_size for p in ROOT.iterdir() if p.is_file())
-    assert total <= 60e6, f"{ROOT} holds {total / 1e6:.1f} MB; the budget is 60 MB (every model ships in the wheel)"
+    # the budget: 60 MB for notebooks 00-11's 37 models, plus 4 MB for notebooks 12-13's six (3.4 MB today)
+    assert total <= 64e6, f"{ROOT} holds {total / 1e6:.1f} MB; the budget is 64 MB (every model ships in the wheel)"
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -93,6 +95,8 @@ def test_shipped_model_loads_and_matches_its_manifest_and_recipe(name, real_mnis
     assert all(p.dtype == torch.float32 for p in model.parameters())
     assert model.config == CLASSES[recipe.model_class](**recipe.config).config
     assert model.metadata["recipe"] == entry["recipe"]
+    if recipe.trainer in TRAINERS:  # its own kind of model: its test file re-measures its manifest figures
+        return
     if recipe.trainer == "classifier":
         x, y = load_mnist("test", download=False)
         from vae_lib.classifier import predict_proba

@@ -28,7 +28,7 @@ from torch.func import functional_call
 
 from . import validate
 from .losses import ELBO
-from .models import Autoencoder, _mlp, checked_terms
+from .models import Autoencoder, mlp_layers, checked_terms
 
 __all__ = ["AdversarialAutoencoder"]
 
@@ -38,15 +38,18 @@ class AdversarialAutoencoder(Autoencoder):
 
     ``terms`` gives ``(objective, log_likelihood, adversarial)``: the third slot holds the encoder's
     adversarial loss :math:`-\\log T_\\psi(e_\\phi(x))` per example (in nats), where a VAE holds its KL.
-    ``sample(n)`` decodes prior draws, since the codes were trained to look like them.
+    ``sample(n)`` decodes prior draws, since the codes were trained to look like them. So it has a prior
+    (``has_prior``) but no ELBO (``has_elbo`` and its older name ``is_variational`` are False).
     """
+
+    has_prior = True
 
     def __init__(self, latent_dim: int, hidden: Sequence[int] = (512, 256), arch: str = "mlp",
                  activation: str = "silu", likelihood: str = "bernoulli", decoder_std: float | str | None = None,
                  disc_hidden: Sequence[int] = (256, 256)) -> None:
         super().__init__(latent_dim, hidden, arch, activation, likelihood, decoder_std)
         self.disc_hidden = validate.layer_sizes(disc_hidden, "disc_hidden")
-        self.discriminator = nn.Sequential(*_mlp([self.latent_dim, *self.disc_hidden, 1], self._act, False))
+        self.discriminator = nn.Sequential(*mlp_layers([self.latent_dim, *self.disc_hidden, 1], self._act, False))
 
     @property
     def config(self) -> dict[str, Any]:

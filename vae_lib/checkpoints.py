@@ -32,14 +32,21 @@ from torch import nn
 
 from . import validate
 from .aae import AdversarialAutoencoder
-from .classifier import DigitClassifier
+from .diffusion import DiffusionModel
+from .digit_classifier import DigitClassifier
+from .hierarchical import HierarchicalVAE
 from .models import MODEL_CLASSES
+from .vq import VQVAE
 
 __all__ = ["CLASSES", "CheckpointError", "digest", "load", "load_checkpoint", "save"]
 
-#: every class a checkpoint can hold: the models of :mod:`vae_lib.models` and the digit classifier
+#: every class a checkpoint can hold, by name: the one registry of model classes (the models of :mod:`vae_lib.models`
+#: and of the other model modules, the digit classifier's included). Only model modules are imported here, never the
+#: zoo, so everything above (the zoo, ``classifier.load_pretrained``) imports this module at its top without a circle.
 CLASSES: dict[str, type[nn.Module]] = {**MODEL_CLASSES, "AdversarialAutoencoder": AdversarialAutoencoder,
-                                       "DigitClassifier": DigitClassifier}
+                                       "DigitClassifier": DigitClassifier,
+                                       "HierarchicalVAE": HierarchicalVAE, "VQVAE": VQVAE,
+                                       "DiffusionModel": DiffusionModel}
 _STORAGE = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 
 FORMAT = "vae_lib.checkpoint"

@@ -9,7 +9,9 @@ does not choose: an English notebook stays English on a Korean machine.
 ``make lab EDITION=ko`` and ``make present EDITION=ko`` set it for the Korean edition.
 
 Korean figure text needs a font with Hangul: in Korean, figures are drawn in NanumGothic (from the
-``koreanize-matplotlib`` package, a dependency of the ``lab`` extra), with DejaVu Sans for what it lacks.
+``koreanize-matplotlib`` package, a dependency of the ``lab`` extra), with DejaVu Sans for what it lacks. That
+changes matplotlib's settings, so it happens only where asked for, in :func:`use_fonts` (called by
+:func:`set_language` and before every figure of the explorers), never as a side effect of :func:`tr`.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import os
 from functools import cache, lru_cache
 from pathlib import Path
 
-__all__ = ["LANGUAGES", "N_", "korean_font", "language", "set_language", "tr"]
+__all__ = ["LANGUAGES", "N_", "korean_font", "language", "set_language", "tr", "use_fonts"]
 
 LANGUAGES = ("en", "ko")
 _LOCALE = Path(__file__).resolve().parent / "locale"
@@ -67,9 +69,16 @@ def tr(text: str) -> str:
     code = language()
     if code == "en":
         return text
-    if code == "ko":
-        _korean_font()
     return _catalog(code).gettext(text)
+
+
+def use_fonts() -> None:
+    """Set matplotlib up for figure text in the current language: in Korean, NanumGothic (see :func:`_korean_font`);
+    in English nothing changes. Idempotent. :func:`set_language` calls it, and so does every figure the explorers draw
+    (:func:`vae_lib.widgets.render.new_figure`), so that ``VAE_LIB_LANG=ko`` alone gives Korean figures;
+    :func:`tr` itself changes no setting."""
+    if language() == "ko":
+        _korean_font()
 
 
 @lru_cache(maxsize=1)

@@ -123,8 +123,8 @@ MEASURES: dict[str, tuple[Callable[[torch.nn.Module], Any], tuple[str, ...]]] = 
 
 
 #: the modules whose code the measured numbers depend on (loading, encoding, decoding, data, the measures)
-_MEASURING_CODE = ("aae", "checkpoints", "classifier", "data", "lecture", "measures", "metrics", "models", "priors",
-                   "zoo/__init__")
+_MEASURING_CODE = ("aae", "checkpoints", "classifier", "data", "digit_classifier", "lecture", "measures", "metrics",
+                   "models", "priors", "zoo/__init__", "zoo/manifest")
 
 
 @cache

@@ -18,15 +18,18 @@ Autoencoder's "posterior mean" is its code z = encoder(x)); a ConditionalVAE nee
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import torch
 from torch import nn
 
 from . import validate
+from .data import apply_pixels
 from .losses import _check_model_inputs, iwae_bound
+from .train import evaluate
 
 __all__ = ["active_units", "bits_per_dim", "hole_fraction", "importance_weighted_bounds", "knn_accuracy",
-           "latent_activity", "negative_log_likelihood"]
+           "latent_activity", "negative_log_likelihood", "rate_distortion"]
 
 
 def _check_encoder_model(model: nn.Module, what: str) -> None:
@@ -245,3 +248,35 @@ def log_aggregate_posterior(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Ten
 
 
 __all__ += ["log_aggregate_posterior"]
+
+
+def rate_distortion(models: Mapping[float, nn.Module], images: torch.Tensor | None = None, *,
+                    metrics: Mapping[float, tuple[float, float]] | None = None,
+                    n_eval: int = 1000, seed: int = 0) -> dict[float, tuple[float, float]]:
+    r"""Each model's point on the rate--distortion plane, in nats per example: ``{key: (rate, distortion)}``,
+    rate :math:`= \mathrm{KL}(q(z\mid x)\,\|\,p(z))`, distortion :math:`= -\mathbb E_q[\log p(x\mid z)]` (their sum
+    is the -ELBO). For each ``key, model`` of ``models`` (e.g. ``{beta: model}``), the first that exists:
+
+    1. ``metrics[key]``, a ``(rate, distortion)`` pair given by the caller;
+    2. the model's zoo figures (``model.zoo_info["metrics"]["test"]``: kl and -rec on the whole test set, as
+       :data:`vae_lib.zoo.EVALUATION` says);
+    3. measured with :func:`vae_lib.train.evaluate` (seed ``seed``) on the first ``n_eval`` of ``images``
+       (grey), binarized once with seed ``seed`` (:func:`vae_lib.data.apply_pixels`, ``"binary"``);
+    4. ``(nan, nan)`` when there are no ``images``.
+    """
+    rd: dict[float, tuple[float, float]] = {}
+    test_bin = None
+    for b, m in models.items():
+        t = ((getattr(m, "zoo_info", None) or {}).get("metrics") or {}).get("test") or {}
+        if metrics is not None and b in metrics:
+            rd[b] = metrics[b]
+        elif t.get("kl") is not None and t.get("rec") is not None:
+            rd[b] = (float(t["kl"]), -float(t["rec"]))
+        elif images is None:
+            rd[b] = (float("nan"), float("nan"))
+        else:
+            if test_bin is None:
+                test_bin = apply_pixels(images[:n_eval], "binary", generator=torch.Generator().manual_seed(seed))
+            r = evaluate(m, test_bin, seed=seed)
+            rd[b] = (float(r["kl"]), -float(r["rec"]))
+    return rd

@@ -11,7 +11,9 @@ All three share one encoder/decoder design, so that comparing them changes one i
 **One interface answers what kind of model this is**, so callers never dispatch on classes:
 
 ========================  ==============================================================
-``is_variational``        has a prior and an ELBO (VAE, ConditionalVAE), not an Autoencoder
+``has_prior``             a prior p(z) to sample from (VAE, ConditionalVAE, AdversarialAutoencoder)
+``has_elbo``              an ELBO, a KL term per example (VAE, ConditionalVAE); not the AE or the AAE
+``is_variational``        the older name of ``has_elbo``, kept: always equal to it
 ``is_conditional``        needs labels ``y`` (ConditionalVAE); ``n_classes`` is then > 0
 ``encode(x, y=None)``     AE: ``z``; VAE: ``(mu, logvar)``
 ``decode(z, y=None)``     logits ``[..., 1, 28, 28]``; ``decode_mean`` gives pixel means in [0, 1]
@@ -45,7 +47,7 @@ from .losses import (
     gaussian_log_likelihood,
     reparameterize,
 )
-from .networks import _ACTIVATIONS, IMAGE_SHAPE, D, _decoder, _encoder, _mlp  # noqa: F401 - _mlp for aae
+from .networks import ACTIVATIONS, IMAGE_SHAPE, D, _decoder, _encoder, mlp_layers  # noqa: F401 - mlp_layers for aae
 from .priors import Prior, VampPrior, make_prior
 
 __all__ = ["MODEL_CLASSES", "Autoencoder", "ConditionalVAE", "LatentModel", "VAE"]
@@ -82,7 +84,9 @@ class LatentModel(nn.Module):
     """What every model of :mod:`vae_lib.models` has: the config, the input checks, the decoder's
     likelihood, and the interface listed in the module docstring."""
 
-    is_variational: bool = False
+    has_prior: bool = False       # a prior p(z) to sample from
+    has_elbo: bool = False        # an ELBO: a KL(q(z|x) || p(z)) per example
+    is_variational: bool = False  # the older name of has_elbo (kept; always equal to it)
     is_conditional: bool = False
     n_classes: int = 0
 
@@ -92,7 +96,7 @@ class LatentModel(nn.Module):
         latent_dim = validate.count(latent_dim, "latent_dim", cap="latent_dim")
         hidden = validate.layer_sizes(hidden, "hidden")
         validate.choice(arch, "arch", ("mlp", "conv"))
-        validate.choice(activation, "activation", sorted(_ACTIVATIONS))
+        validate.choice(activation, "activation", sorted(ACTIVATIONS))
         validate.choice(likelihood, "likelihood", ("bernoulli", "gaussian"))
         if likelihood == "bernoulli" and decoder_std is not None:
             raise ValueError("decoder_std is for likelihood='gaussian'; a Bernoulli decoder has no standard deviation")
@@ -105,7 +109,7 @@ class LatentModel(nn.Module):
                                           "'learned-pixel')", minimum=STD_MIN)
         self.latent_dim, self.hidden, self.arch, self.activation = latent_dim, hidden, arch, activation
         self.likelihood, self.decoder_std = likelihood, decoder_std
-        self._act = _ACTIVATIONS[activation]
+        self._act = ACTIVATIONS[activation]
         if decoder_std in _STD_LEARNED:
             shape = () if decoder_std == "learned" else IMAGE_SHAPE
             self.decoder_logvar = nn.Parameter(torch.full(shape, -2.0))   # s = e^-1 = 0.37 to start
@@ -320,7 +324,9 @@ class VAE(LatentModel):
       deviation s: a fixed number, ``"learned"`` (one s) or ``"learned-pixel"`` (one per pixel))
     """
 
-    is_variational = True
+    has_prior = True
+    has_elbo = True
+    is_variational = True  # = has_elbo
 
     def __init__(self, latent_dim: int, hidden: Sequence[int] = (512, 256), arch: str = "mlp",
                  activation: str = "silu", likelihood: str = "bernoulli", decoder_std: float | str | None = None,

@@ -17,11 +17,11 @@ from . import validate
 
 IMAGE_SHAPE = validate.IMAGE_SHAPE
 D = math.prod(IMAGE_SHAPE)
-_ACTIVATIONS = {"relu": nn.ReLU, "silu": nn.SiLU, "tanh": nn.Tanh, "elu": nn.ELU}
+ACTIVATIONS = {"relu": nn.ReLU, "silu": nn.SiLU, "tanh": nn.Tanh, "elu": nn.ELU}
 _CONV_CHANNELS = (32, 64)
 
 
-def _mlp(sizes: Sequence[int], act: type[nn.Module], last_act: bool) -> list[nn.Module]:
+def mlp_layers(sizes: Sequence[int], act: type[nn.Module], last_act: bool) -> list[nn.Module]:
     n_params = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
     limit, what = validate.CAPS["parameters"]
     if n_params > limit:
@@ -38,24 +38,24 @@ def _mlp(sizes: Sequence[int], act: type[nn.Module], last_act: bool) -> list[nn.
 def _encoder(arch: str, hidden: Sequence[int], out: int, act: type[nn.Module], extra_in: int) -> nn.Module:
     """x [B, 1, 28, 28] (+ extra features) -> [B, out]."""
     if arch == "mlp":
-        return _Body(nn.Flatten(), nn.Sequential(*_mlp([D + extra_in, *hidden, out], act, False)))
+        return _Body(nn.Flatten(), nn.Sequential(*mlp_layers([D + extra_in, *hidden, out], act, False)))
     c1, c2 = _CONV_CHANNELS
     conv = nn.Sequential(
         nn.Conv2d(1, c1, 4, stride=2, padding=1), act(),   # 28 -> 14
         nn.Conv2d(c1, c2, 4, stride=2, padding=1), act(),  # 14 -> 7
         nn.Flatten(),
     )
-    return _Body(conv, nn.Sequential(*_mlp([c2 * 7 * 7 + extra_in, *hidden, out], act, False)))
+    return _Body(conv, nn.Sequential(*mlp_layers([c2 * 7 * 7 + extra_in, *hidden, out], act, False)))
 
 
 def _decoder(arch: str, hidden: Sequence[int], latent: int, act: type[nn.Module]) -> nn.Module:
     """z [N, latent] -> logits [N, 1, 28, 28]."""
     rev = list(reversed(hidden))
     if arch == "mlp":
-        return nn.Sequential(*_mlp([latent, *rev, D], act, False), nn.Unflatten(1, IMAGE_SHAPE))
+        return nn.Sequential(*mlp_layers([latent, *rev, D], act, False), nn.Unflatten(1, IMAGE_SHAPE))
     c1, c2 = _CONV_CHANNELS
     return nn.Sequential(
-        *_mlp([latent, *rev, c2 * 7 * 7], act, True),
+        *mlp_layers([latent, *rev, c2 * 7 * 7], act, True),
         nn.Unflatten(1, (c2, 7, 7)),
         nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1), act(),  # 7 -> 14
         nn.ConvTranspose2d(c1, 1, 4, stride=2, padding=1),          # 14 -> 28
@@ -68,6 +68,12 @@ class _Body(nn.Module):
     def __init__(self, features: nn.Module, head: nn.Module) -> None:
         super().__init__()
         self.features, self.head = features, head
+
+    def layer_sequence(self) -> list[nn.Module]:
+        """The layers in the order they apply to an image, the feature extractor's then the head's (the extra
+        input, if any, joins before the head's first layer): what :mod:`vae_lib.widgets.inpage` exports to the page."""
+        features = list(self.features) if isinstance(self.features, nn.Sequential) else [self.features]
+        return [*features, *self.head]
 
     def forward(self, x: torch.Tensor, extra: torch.Tensor | None = None) -> torch.Tensor:
         h = self.features(x)

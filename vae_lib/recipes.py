@@ -70,6 +70,8 @@ _LIKELIHOODS = [
     ("gauss-learned", {"likelihood": "gaussian", "decoder_std": "learned"}, "Gaussian decoder, one learned s"),
     ("gauss-pixel", {"likelihood": "gaussian", "decoder_std": "learned-pixel"}, "Gaussian decoder, a learned s per pixel"),
 ]
+_VQ = {"codebook_size": 64, "code_dim": 16, "hidden": [32, 64], "commitment": 0.25, "ema_decay": None,
+       "prior_channels": 48, "prior_layers": 4}  # notebook 12
 _BETA0 = "beta = 0: reconstruction only, with a stochastic encoder"
 
 
@@ -122,6 +124,35 @@ def _table() -> list[Recipe]:
         Recipe("iwae-2d", "VAE", {"latent_dim": 2, "hidden": _WIDE},
                "trained on the importance-weighted bound L_5 instead of the ELBO", epochs=25, iwae_k=1000,
                group="holes-2d", extra={"iwae_k_train": 5}),
+        # notebook 13: deep hierarchies (a two-layer hierarchical VAE on vae-20d-e30's trunk and budget)
+        Recipe("hvae-20d-e30", "HierarchicalVAE", {"latent_dim": 20, "hidden": _WIDE, "top_dim": 10, "top_hidden": [64]},
+               "a two-layer hierarchical VAE (top-down inference) on vae-20d-e30's trunk, data, seed and 30 epochs",
+               trainer="hvae", epochs=30, iwae_k=1000,
+               notes="784-512-256 bottom up -> z1 (20) -> 64 -> z2 (10); p(z1|z2): 10-64-40; decoder 20-256-512-784"),
+        # notebook 13: one remedy for the top layer's collapse (free bits), as a pair of small, short runs
+        Recipe("hvae-small-e10", "HierarchicalVAE", {"latent_dim": 20, "hidden": [32], "top_dim": 10, "top_hidden": [32]},
+               "a small two-layer hierarchical VAE (784-32 trunk), 10 epochs: the top layer without a remedy",
+               trainer="hvae", epochs=10, iwae_k=1000),
+        Recipe("hvae-small-e10-freebits", "HierarchicalVAE",
+               {"latent_dim": 20, "hidden": [32], "top_dim": 10, "top_hidden": [32]},
+               "hvae-small-e10 with free bits on the top layer (lambda = 0.25 nats per dimension)",
+               trainer="hvae", epochs=10, iwae_k=1000, extra={"free_bits_top": 0.25}),
+        # notebook 12: discrete latents, the VQ-VAE (a 7 x 7 grid of codes from M = 64, a PixelCNN prior over them)
+        Recipe("vqvae-64", "VQVAE", _VQ, "the VQ-VAE: codebook, straight-through estimator, a prior over the codes; "
+               "dead codes restarted every 100 steps", trainer="vqvae", epochs=7, group="vq",
+               extra={"restart_every": 100, "prior_epochs": 4},
+               notes="conv 1->32->64 (4x4, stride 2) -> 16 channels on 7 x 7, codebook loss (no EMA), commitment "
+                     "0.25; then 4 epochs of a masked-convolution prior (48 channels) on the frozen codes"),
+        Recipe("vqvae-64-no-restarts", "VQVAE", _VQ, "codebook collapse: vqvae-64 without the dead-code restarts",
+               trainer="vqvae", epochs=7, group="vq", extra={"restart_every": 0, "prior_epochs": 4}),
+        # notebook 13: diffusion as a hierarchical VAE with a fixed encoder, on 2-D toy data (two moons)
+        Recipe("diffusion-moons", "DiffusionModel",
+               {"data_dim": 2, "hidden": [64, 64, 64], "steps": 50, "beta_min": 1e-3, "beta_max": 0.2, "time_dim": 16},
+               "a diffusion model (T = 50 steps) on 2-D two-moons points: every step visible", trainer="diffusion",
+               pixels="grey", epochs=30, batch_size=256, lr=2e-3,
+               extra={"data": "two-moons", "n_train": 64_000, "n_test": 2_000},
+               notes="eps-prediction loss; 2-D points, not images: the trainer draws its own two-moons set (seed 0, "
+                     "test set seed 10,000) and ignores the MNIST images the zoo loads"),
         Recipe("vae-20d", "VAE", {"latent_dim": 20, "hidden": _WIDE},
                "quality, importance-weighted log-likelihood, samples", epochs=100, iwae_k=1000,
                notes="784-512-256-20, SiLU, Adam 1e-3 with cosine decay, 100 epochs"),
@@ -207,8 +238,15 @@ def _pairs() -> list[Pair]:
              ("11",)),
         Pair("vae-2d-beta-0", "vae-10d-beta-0", frozenset({"config.latent_dim"}), "K = 2 against K = 10 at beta = 0",
              ("01",)),
+        Pair("vae-20d-e30", "hvae-20d-e30", frozenset({"model_class", "trainer", "config.top_dim", "config.top_hidden"}),
+             "one latent layer against two (a top layer z2 of 10 dimensions over the same z1 of 20, top-down "
+             "inference); the same trunk, data, seed and 30 epochs", ("13",)),
+        Pair("hvae-small-e10", "hvae-small-e10-freebits", frozenset({"extra.free_bits_top"}),
+             "free bits on the top layer of a hierarchical VAE", ("13",)),
         Pair("ae-2d", "aae-2d", frozenset({"model_class", "config.disc_hidden"}),
              "an adversarial regularizer on the AE's codes", ("11",)),
+        Pair("vqvae-64-no-restarts", "vqvae-64", frozenset({"extra.restart_every"}),
+             "dead-code restarts against codebook collapse", ("12",)),
     ]
     for group in ("beta-2d", "beta-10d"):
         grid = [r for r in RECIPES.values() if r.group == group]

@@ -28,7 +28,8 @@ from torch import nn
 from . import validate
 from .losses import LOG_2PI, gaussian_log_likelihood
 
-__all__ = ["LinearGaussian", "NonlinearToy1D", "one_thread"]
+__all__ = ["LinearGaussian", "NonlinearToy1D", "fit_gaussian_1d", "gaussian_kl_1d", "kl_quadrature", "mixture_log_pdf",
+           "one_thread"]
 
 
 class LinearGaussian(nn.Module):
@@ -307,3 +308,68 @@ class NonlinearToy1D:
             with torch.no_grad():  # stay where the grid is accurate
                 m.clamp_(-self.MU_MAX, self.MU_MAX)
                 ls.clamp_(lo, hi)
+
+
+# --------------------------------------------------------------------------- two 1-D densities and their KLs
+# The teaching math behind notebook 03's KLExplorer (which imports it from here): KL(q || p) and KL(p || q) between a
+# Gaussian q and a Gaussian or two-bump mixture p, exactly, by quadrature on a grid, and the Gaussian q that
+# minimises each direction. numpy float64 throughout (scipy imported where it is used: it is slow to import).
+def gaussian_kl_1d(mu_q: float, sigma_q: float, mu_p: float, sigma_p: float) -> float:
+    r"""Closed-form :math:`\mathrm{KL}(\mathcal N(\mu_q, \sigma_q^2)\,\|\,\mathcal N(\mu_p, \sigma_p^2)) =
+    \log\frac{\sigma_p}{\sigma_q} + \frac{\sigma_q^2 + (\mu_q-\mu_p)^2}{2\sigma_p^2} - \frac12` in float64
+    (``torch.distributions.kl_divergence``; :func:`vae_lib.losses.kl_normal` is the batched one in log-variances)."""
+    from torch.distributions import Normal, kl_divergence
+
+    def normal(mu: float, sigma: float) -> Normal:
+        return Normal(torch.tensor(mu, dtype=torch.float64), torch.tensor(sigma, dtype=torch.float64),
+                      validate_args=False)
+
+    return float(kl_divergence(normal(mu_q, sigma_q), normal(mu_p, sigma_p)))
+
+
+def mixture_log_pdf(z, mu: float, sigma: float, separation: float, weight: float):
+    r"""log of the two-bump mixture :math:`w\,\mathcal N(\mu - d, \sigma^2) + (1 - w)\,\mathcal N(\mu + d, \sigma^2)`
+    at the points ``z`` (a numpy array), with :math:`d` = ``separation``, :math:`w` = ``weight``."""
+    import numpy as np
+    from scipy.stats import norm
+
+    return np.logaddexp(math.log(weight) + norm.logpdf(z, mu - separation, sigma),
+                        math.log(1 - weight) + norm.logpdf(z, mu + separation, sigma))
+
+
+def kl_quadrature(log_q, log_p, grid) -> float:
+    r""":math:`\mathrm{KL}(q\,\|\,p) = \int q\,(\log q - \log p)\,dz` by the trapezoidal rule on ``grid``, from the two
+    log-densities on it (swap them for KL(p || q))."""
+    import numpy as np
+    from scipy.integrate import trapezoid
+
+    return float(trapezoid(np.exp(log_q) * (log_q - log_p), grid))
+
+
+def fit_gaussian_1d(log_p, grid, direction: str, start: tuple[float, float] = (0.0, 1.0)) -> tuple[float, float]:
+    """The Gaussian q = N(mu, sigma^2) minimising ``"qp"``: KL(q || p) or ``"pq"``: KL(p || q), for a density p given
+    by its log on ``grid``; returns ``(mu, sigma)``.
+
+    KL(p || q) is minimised by moment matching (q gets p's mean and variance, by quadrature): mass-covering.
+    KL(q || p) by a numerical search (Nelder--Mead on mu and log sigma, from ``start``): mode-seeking.
+    """
+    import numpy as np
+    from scipy.integrate import trapezoid
+    from scipy.stats import norm
+
+    if direction not in ("qp", "pq"):
+        raise ValueError(f"direction must be 'qp' (KL(q||p)) or 'pq' (KL(p||q)); got {direction!r}")
+    g, lp = grid, log_p
+    if direction == "pq":
+        p = np.exp(lp)
+        mu = float(trapezoid(p * g, g))
+        return mu, math.sqrt(float(trapezoid(p * (g - mu) ** 2, g)))
+    from scipy.optimize import minimize
+
+    def kl_qp(th: np.ndarray) -> float:
+        lq = norm.logpdf(g, th[0], math.exp(th[1]))
+        return float(trapezoid(np.exp(lq) * (lq - lp), g))
+
+    res = minimize(kl_qp, np.array([start[0], math.log(start[1])]), method="Nelder-Mead",
+                   options={"xatol": 1e-4, "fatol": 1e-8})
+    return float(res.x[0]), math.exp(float(res.x[1]))

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from . import validate
-from .data import batches
+from .data import BINARIZE_PIXELS, PIXELS, apply_pixels, batches
 from .losses import ELBO, _check_beta
 
 __all__ = ["History", "TrainingDivergedError", "evaluate", "fit", "kl_weight", "resolve_device", "train_step"]
@@ -187,6 +187,7 @@ def fit(
     iwae_k: int = 1,
     dequantize: bool = False,
     on_epoch: Callable[[nn.Module, dict[str, Any]], None] | None = None,
+    pixels: str | None = None,
 ) -> History:
     r"""Train ``model`` by maximizing the beta-ELBO (VAE) or the reconstruction log-likelihood (AE).
 
@@ -211,6 +212,9 @@ def fit(
         dequantize: train on grey levels spread over their bins, a fresh ``(k + u) / 256`` for every batch
             (:func:`vae_lib.data.dequantize`): for continuous (Gaussian) decoders; not with ``binarize``.
         on_epoch: called as ``on_epoch(model, row)`` after every epoch (e.g. to save a snapshot).
+        pixels: the pixel mode of every batch, as a recipe names it (:func:`vae_lib.data.apply_pixels`):
+            ``"binary"`` (= ``binarize="dynamic"``), ``"dequantized"`` (= ``dequantize=True``) or ``"grey"``
+            (the default, = neither); ``binarize`` and ``dequantize`` are accepted aliases.
 
     Returns:
         a :class:`History`. The model is left in eval mode on ``device``.
@@ -237,6 +241,12 @@ def fit(
         validate.callback(on_epoch, "on_epoch (called as on_epoch(model, row) after every epoch)", 2)
     if dequantize and binarize is not None:
         raise ValueError("dequantize=True makes continuous pixels and binarize makes binary ones: choose one")
+    alias = "dequantized" if dequantize else BINARIZE_PIXELS[binarize]
+    if pixels is None:
+        pixels = alias
+    elif validate.choice(pixels, "pixels", PIXELS) != alias and (dequantize or binarize is not None):
+        raise ValueError(f"pixels={pixels!r} and binarize={binarize!r}, dequantize={dequantize!r} disagree: give "
+                         "pixels alone (binarize and dequantize are its older names)")
     if iwae_k > 1 and (beta != 1.0 or kl_warmup_epochs > 0 or not model.is_variational):
         raise ValueError("iwae_k > 1 trains a VAE on the importance-weighted bound, which has no beta: use it with "
                          "beta=1, kl_warmup_epochs=0 and a VAE")
@@ -248,7 +258,7 @@ def fit(
 
     dev = resolve_device(device)
     model.to(dev)
-    x_all = torch.round(images * 255.0).to(dev) if dequantize else images.to(dev)   # grey levels k
+    x_all = images.to(dev)
     y_all = labels.to(dev) if labels is not None else None
     gen_order = torch.Generator(device=dev).manual_seed(seed)
     gen_binary = torch.Generator(device=dev).manual_seed(seed + 1)
@@ -273,10 +283,7 @@ def fit(
             for i, batch in enumerate(batches(*tensors, batch_size=batch_size, generator=gen_order), start=1):
                 x = batch[0]
                 y = batch[1] if y_all is not None else None
-                if binarize == "dynamic":  # binarize_images(x, "dynamic"), without re-checking every batch
-                    x = torch.bernoulli(x, generator=gen_binary)
-                elif dequantize:           # data.dequantize(x): (k + u) / 256, a fresh u for every batch
-                    x = (x + torch.rand(x.shape, generator=gen_binary, device=dev)) / 256.0
+                x = apply_pixels.unchecked(x, pixels, gen_binary)  # fresh pixels for every batch; checked once
                 b = kl_weight.unchecked(step, beta=beta, warmup_steps=round(kl_warmup_epochs * steps_per_epoch))
                 try:
                     obj, rec, kl = train_step.unchecked(model, opt, x, y, beta=b, generator=gen_eps, iwae_k=iwae_k)

@@ -68,6 +68,24 @@ LABELS = {
         "nats_up": "nats (one image; illustrative values)",
         "family": r"$\mathcal{Q}$: the Gaussians with a diagonal covariance, the encoder's family",
         "gaps_note": r"total gap $\mathrm{KL}(q_\phi(z\mid x)\,\|\,p_\theta(z\mid x))$ = approximation gap + amortization gap",
+        "vq_title": "VQ-VAE: a grid of vectors, each replaced by its nearest code",
+        "vq_grid": "grid of vectors", "vq_nearest": "nearest code", "vq_codes": "codes",
+        "vq_codebook": "codebook", "vq_prior": "prior over codes", "vq_st": "straight-through: the gradient at $z_q$ is copied onto $z_e$",
+        "vq_noderiv": "argmin: no derivative", "vq_cb_loss": "codebook loss: moves the codes",
+        "vq_cm_loss": "commitment loss: moves the encoder", "vq_rec": "reconstruction",
+        "vq_note": "G = 7 × 7 = 49 positions    M codes of F numbers each    sg: stop-gradient",
+        "hd_top": "Hierarchical VAE: two learned latent layers, top-down inference",
+        "hd_bottom": "Diffusion: T latent layers the size of $x$, and a fixed encoder",
+        "hd_q2": r"$q_\phi(z_2\mid x)$: the bottom-up pass", "hd_q1": r"$q_\phi(z_1\mid x, z_2)$: bottom-up estimate" "\n" r"$\times$ top-down $p_\theta(z_1\mid z_2)$",
+        "hd_p1": r"$p_\theta(z_1\mid z_2)$", "hd_px": r"$p_\theta(x\mid z_1)$",
+        "hd_fixed": "fixed encoder: no parameters", "hd_learned": "learned decoder",
+        "hd_q": r"$q(x_t\mid x_{t-1})=\mathcal{N}(\sqrt{\alpha_t}\,x_{t-1},\ \beta_t I)$",
+        "hd_p": r"$p_\theta(x_{t-1}\mid x_t)=\mathcal{N}(\mu_\theta(x_t, t),\ \sigma_t^2 I)$",
+        "hd_elbo1": r"ELBO $=\mathbb{E}\log p_\theta(x\mid z_1)-\mathrm{KL}(q(z_2\mid x)\,\|\,\mathcal{N}(0,I))"
+                    r"-\mathbb{E}\,\mathrm{KL}(q(z_1\mid x,z_2)\,\|\,p_\theta(z_1\mid z_2))$",
+        "hd_elbo2": r"ELBO $=\mathbb{E}\log p_\theta(x_0\mid x_1)-\mathrm{KL}(q(x_T\mid x_0)\,\|\,\mathcal{N}(0,I))"
+                    r"-\sum_{t=2}^{T}\mathbb{E}\,\mathrm{KL}(q(x_{t-1}\mid x_t,x_0)\,\|\,p_\theta(x_{t-1}\mid x_t))$",
+        "hd_prior": "prior", "hd_data": "data",
     },
     "ko": {
         "encoder": "인코더", "decoder": "디코더", "prior": "사전 분포", "recon": "재구성", "loss": "손실",
@@ -97,6 +115,24 @@ LABELS = {
         "nats_up": "nats (이미지 하나, 예시 값)",
         "family": r"$\mathcal{Q}$: 대각 공분산 가우시안 전체, 인코더의 분포족",
         "gaps_note": r"전체 간극 $\mathrm{KL}(q_\phi(z\mid x)\,\|\,p_\theta(z\mid x))$ = 근사 간극 + 분할 상환 간극",
+        "vq_title": "VQ-VAE: 벡터 격자의 각 벡터를 가장 가까운 코드로 바꾼다",
+        "vq_grid": "벡터 격자", "vq_nearest": "가장 가까운 코드", "vq_codes": "코드",
+        "vq_codebook": "코드북", "vq_prior": "코드의 사전 분포", "vq_st": "직통 추정기: $z_q$의 기울기를 $z_e$에 그대로 복사",
+        "vq_noderiv": "argmin: 미분 불가", "vq_cb_loss": "코드북 손실: 코드를 움직인다",
+        "vq_cm_loss": "커밋먼트 손실: 인코더를 움직인다", "vq_rec": "재구성",
+        "vq_note": "G = 7 × 7 = 49 위치    코드 M개, 각각 F개의 수    sg: 기울기 정지",
+        "hd_top": "계층적 VAE: 학습하는 잠재층 두 개, 위에서 아래로 추론",
+        "hd_bottom": "확산 모델: $x$와 같은 크기의 잠재층 T개, 고정된 인코더",
+        "hd_q2": r"$q_\phi(z_2\mid x)$: 아래에서 위로 한 번", "hd_q1": r"$q_\phi(z_1\mid x, z_2)$: 아래에서 온 추정" "\n" r"$\times$ 위에서 온 $p_\theta(z_1\mid z_2)$",
+        "hd_p1": r"$p_\theta(z_1\mid z_2)$", "hd_px": r"$p_\theta(x\mid z_1)$",
+        "hd_fixed": "고정된 인코더: 매개변수 없음", "hd_learned": "학습하는 디코더",
+        "hd_q": r"$q(x_t\mid x_{t-1})=\mathcal{N}(\sqrt{\alpha_t}\,x_{t-1},\ \beta_t I)$",
+        "hd_p": r"$p_\theta(x_{t-1}\mid x_t)=\mathcal{N}(\mu_\theta(x_t, t),\ \sigma_t^2 I)$",
+        "hd_elbo1": r"ELBO $=\mathbb{E}\log p_\theta(x\mid z_1)-\mathrm{KL}(q(z_2\mid x)\,\|\,\mathcal{N}(0,I))"
+                    r"-\mathbb{E}\,\mathrm{KL}(q(z_1\mid x,z_2)\,\|\,p_\theta(z_1\mid z_2))$",
+        "hd_elbo2": r"ELBO $=\mathbb{E}\log p_\theta(x_0\mid x_1)-\mathrm{KL}(q(x_T\mid x_0)\,\|\,\mathcal{N}(0,I))"
+                    r"-\sum_{t=2}^{T}\mathbb{E}\,\mathrm{KL}(q(x_{t-1}\mid x_t,x_0)\,\|\,p_\theta(x_{t-1}\mid x_t))$",
+        "hd_prior": "사전 분포", "hd_data": "데이터",
     },
 }
 LANGS = tuple(LABELS)
@@ -363,6 +399,85 @@ def _vae_gaps(c: _Canvas) -> None:
     c.text(5.5, 0.35, t["gaps_note"], FS_SMALL, MUTED)
 
 
+def _vq_pipeline(c: _Canvas) -> None:
+    t, row = c.t, 4.7
+    c.text(6.4, 7.05, t["vq_title"], FS_TITLE, fontweight="bold")
+    x = c.node(0.85, row, "$x$", "data", sub="28 × 28", w=1.2)
+    enc = c.node(2.55, row, t["encoder"], "enc", sub="conv", shape="enc", w=1.7)
+    ze = c.node(4.6, row, "$z_e(x)$", "op", sub=t["vq_grid"] + "\n[G, F]", w=1.9)
+    near = c.node(7.0, row, t["vq_nearest"], "op",
+                  sub=r"$c_i=\arg\min_m\,\|z_e(x)_i-e_m\|^2$", w=2.3)
+    zq = c.node(9.35, row, "$z_q(x)$", "op", sub=r"$z_q(x)_i=e_{c_i}$" + "\n[G, F]", w=1.7)
+    dec = c.node(11.3, row, t["decoder"], "dec", sub=r"$p_\theta(x\mid z_q)$", shape="dec", w=1.7)
+    for a, b in ((x, enc), (enc, ze), (ze, near), (near, zq), (zq, dec)):
+        c.arrow(a, b)
+    book = c.node(7.0, 2.55, t["vq_codebook"] + r" $e_1,\dots,e_M$", "data", sub="[M, F]")
+    c.arrow(book, near)
+    prior = c.node(10.6, 2.55, t["vq_prior"] + "\n" + r"$p_\lambda(c)=\prod_i p_\lambda(c_i\mid c_{<i})$", "rand",
+                   shape="ellipse")
+    c.arrow(edge(near, "s", 0.9), prior, label=t["vq_codes"] + r" $c(x)\in\{1..M\}^G$", label_xy=(9.55, 3.75), ha="left")
+    # the straight-through gradient: from the decoder back to z_q, then around the argmin onto z_e
+    yg = row + 1.25
+    c.arrow(edge(dec, "n", -0.3), (edge(dec, "n", -0.3)[0], yg), GRAD, dashed=True)
+    c.ax.add_patch(FancyArrowPatch(path=MplPath([(edge(dec, "n", -0.3)[0], yg), (edge(ze, "n")[0], yg),
+                                                 edge(ze, "n")]),
+                                   **_Canvas._arrow_style(GRAD, True)))
+    c.text(7.6, yg + 0.3, t["vq_st"], FS_SMALL, GRAD)
+    c.cross(7.0, row + 0.72, r=0.13)
+    c.text(7.3, row + 0.72, t["vq_noderiv"], FS_SMALL, CROSS, ha="left")
+    loss = c.node(3.1, 1.55, t["vq_cb_loss"] + "\n" + t["vq_cm_loss"], "loss",
+                  sub=r"$\|\mathrm{sg}[z_e]-e\|^2\quad+\quad\kappa\,\|z_e-\mathrm{sg}[e]\|^2$")
+    c.arrow(edge(ze, "s"), edge(loss, "n", 1.5), COLORS["loss"][0])
+    c.arrow(book, loss, COLORS["loss"][0])
+    c.text(6.4, 0.3, t["vq_note"], FS_SMALL, MUTED)
+
+
+def _hierarchy_vs_diffusion(c: _Canvas) -> None:
+    t, blue, green = c.t, COLORS["enc"][0], COLORS["dec"][0]
+    c.panel(0.2, 4.45, 12.8, 9.4, t["hd_top"])
+    y = 6.45
+    x = c.node(1.5, y, "$x$", "data", sub=t["hd_data"], w=1.3)
+    z1 = c.node(5.4, y, "$z_1$", "rand", sub="K = 20", shape="ellipse", w=1.6)
+    z2 = c.node(9.3, y, "$z_2$", "rand", sub="10", shape="ellipse", w=1.6)
+    pz = c.node(11.85, y, r"$\mathcal{N}(0, I)$", "rand", sub=t["hd_prior"], shape="ellipse")
+    # inference (blue, above): x -> z2 in one bottom-up pass, then z2 -> z1 top down
+    yb = y + 1.8
+    c.route([edge(x, "n"), (1.5, yb), (9.3, yb), edge(z2, "n")], blue, t["hd_q2"], (5.4, yb + 0.28))
+    c.arrow(z2, z1, blue, shift=(0, 0.28))
+    c.arrow(edge(x, "e", 0.28), edge(z1, "w", 0.28), blue)
+    c.text(7.35, y + 0.62, t["hd_q1"], FS_SMALL, blue, va="bottom")
+    # generation (green, below)
+    c.arrow(z2, z1, green, shift=(0, -0.28))
+    c.arrow(edge(z1, "w", -0.28), edge(x, "e", -0.28), green)
+    c.text(7.35, y - 0.62, t["hd_p1"], FS_SMALL, green)
+    c.text(3.45, y - 0.62, t["hd_px"], FS_SMALL, green)
+    c.arrow(pz, z2, green)
+    c.text(6.5, 4.85, t["hd_elbo1"], FS_SMALL)
+    c.panel(0.2, 0.2, 12.8, 4.25, t["hd_bottom"])
+    y = 2.35
+    nodes = [c.node(1.5, y, "$x_0$", "data", sub=t["hd_data"], w=1.3)]
+    for xx, s in ((3.9, "$x_1$"), (6.1, "$x_2$"), (9.3, "$x_T$")):
+        nodes.append(c.node(xx, y, s, "rand", shape="ellipse", w=1.3))
+    c.text(7.7, y, r"$\cdots$", FS + 4)
+    pz = c.node(11.85, y, r"$\mathcal{N}(0, I)$", "rand", sub=t["hd_prior"], shape="ellipse")
+    for a, b in zip(nodes[:-1], nodes[1:]):
+        if b is nodes[-1]:  # x_2 -> ... -> x_T: two half arrows around the dots
+            for sh, col in ((0.28, blue), (-0.28, green)):
+                p, q = edge(a, "e", sh), (7.2, y + sh)
+                r, s_ = (8.2, y + sh), edge(b, "w", sh)
+                c.arrow(p, q, col) if col == blue else c.arrow(q, p, col)
+                c.arrow(r, s_, col) if col == blue else c.arrow(s_, r, col)
+            continue
+        c.arrow(edge(a, "e", 0.28), edge(b, "w", 0.28), blue)
+        c.arrow(edge(b, "w", -0.28), edge(a, "e", -0.28), green)
+    c.arrow(pz, nodes[-1], green)
+    c.text(5.6, y + 0.95, t["hd_fixed"] + ":", FS, blue, ha="right", fontweight="bold")
+    c.text(5.75, y + 0.95, t["hd_q"], FS_SMALL, blue, ha="left")
+    c.text(5.6, y - 0.95, t["hd_learned"] + ":", FS, green, ha="right", fontweight="bold")
+    c.text(5.75, y - 0.95, t["hd_p"], FS_SMALL, green, ha="left")
+    c.text(6.5, 0.5, t["hd_elbo2"], FS_SMALL)
+
+
 #: name -> (drawing function, figure size in inches, the notebook meant to show it)
 DIAGRAMS = {
     "ae_vs_vae": (_ae_vs_vae, (11.5, 8.0), "02_from_ae_to_vae"),
@@ -370,6 +485,8 @@ DIAGRAMS = {
     "reparameterization": (_reparameterization, (11.7, 8.0), "05_reparameterization"),
     "vae_pipeline": (_vae_pipeline, (11.5, 8.4), "06_training_a_vae"),
     "vae_gaps": (_vae_gaps, (11.2, 7.6), "a later notebook on closing the gaps"),
+    "vq_pipeline": (_vq_pipeline, (12.6, 7.5), "12_discrete_latents"),
+    "hierarchy_vs_diffusion": (_hierarchy_vs_diffusion, (13.0, 9.6), "13_deep_hierarchies"),
 }
 
 

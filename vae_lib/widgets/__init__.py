@@ -1,6 +1,6 @@
 r"""Live explorers for JupyterLab (ipywidgets 8): sliders that respond while they move.
 
-Seven explorers, one per module, each one object with ``.display()`` (or just leave it last in a cell):
+Nine explorers, one per module, each one object with ``.display()`` (or just leave it last in a cell):
 
 * :class:`LatentExplorer` (:mod:`.latent`) -- one slider per latent dimension of any vae_lib model
   (VAE, Autoencoder, conditional VAE); the decoded image follows the sliders, and for a 2-D model a
@@ -16,6 +16,10 @@ Seven explorers, one per module, each one object with ``.display()`` (or just le
   latent explorer and "draw a digit" with the networks running in the page (anywidget, JavaScript):
   no round trip to the kernel per move; :func:`latent_explorer` picks the in-page one when the model
   can run there.
+* :class:`CodebookExplorer` (:mod:`.codebook`) -- a VQ-VAE's codebook (notebook 12): what each code decodes to,
+  and one code of an image's grid changed at a time.
+* :class:`DiffusionExplorer` (:mod:`.diffusion`) -- a noise-level slider over a diffusion model (notebook 13):
+  q(x_t | x_0) and the model's estimate of x_0.
 * :class:`ELBOGapExplorer` (:mod:`.elbo_gap`) -- a toy model with an exact posterior
   (:class:`vae_lib.toy.NonlinearToy1D`): log p(x) = ELBO + KL(q || p(z|x)) at every q.
 
@@ -51,6 +55,8 @@ from .beta import BetaExplorer
 from .draw import DrawDigitExplorer, mnist_preprocess
 from .elbo_gap import ELBOGapExplorer
 from .inpage import InPageLatentExplorer, latent_explorer
+from .codebook import CodebookExplorer
+from .diffusion import DiffusionExplorer
 from .interpolation import InterpolationExplorer
 from .kl import KLExplorer
 from .latent import LatentExplorer
@@ -60,6 +66,8 @@ __all__ = [
     "SCALE",
     "SIZES",
     "BetaExplorer",
+    "CodebookExplorer",
+    "DiffusionExplorer",
     "DrawDigitExplorer",
     "ELBOGapExplorer",
     "Explorer",

@@ -6,7 +6,8 @@ the explorer is inside :meth:`Explorer.holding`, where several controls change w
 at the end), and puts its root container in ``.widget``. Models come through :func:`resolve_model`
 (a model or a zoo name; anything else is a ``TypeError`` here, once) and test images through
 :func:`resolve_dataset`. What kind of model it is is asked of the model itself
-(``is_variational``, ``is_conditional``, ``n_classes``: :mod:`vae_lib.models`).
+(``has_prior``, ``has_elbo``, ``is_conditional``, ``n_classes``: :mod:`vae_lib.models`; :func:`has_prior` and
+:func:`has_elbo` also read models that only say ``is_variational``).
 
 **Test images the way load_mnist gets them.** A named dataset is read from the data folder, and downloaded
 into it when it is missing (:func:`vae_lib.data.load_mnist`: a bounded wait per answer, a progress line per
@@ -32,8 +33,8 @@ from .. import validate
 from ..models import LatentModel
 from .render import SIZES, Style, style_css
 
-__all__ = ["RETRY_AFTER", "Explorer", "check_tabs", "clamp", "error_panel", "explorer_panel", "finite", "missing_data",
-           "model_dataset", "resolve_dataset", "resolve_model"]
+__all__ = ["RETRY_AFTER", "Explorer", "check_tabs", "clamp", "error_panel", "explorer_panel", "finite", "has_elbo",
+           "has_prior", "missing_data", "model_dataset", "resolve_dataset", "resolve_model"]
 
 #: seconds during which a failed download of a dataset is not tried again by the explorers of this process
 RETRY_AFTER = 600.0
@@ -59,6 +60,17 @@ def finite(value: Any, name: str, lo: float, hi: float) -> float:
     except ValueError:
         raise ValueError(f"{name} must be a finite number in [{lo:g}, {hi:g}] (finite values outside are "
                          f"clamped into it); got {value}") from None
+
+
+def has_prior(model: Any) -> bool:
+    """Whether ``model`` has a prior p(z) to sample from (``model.has_prior``; a model that only has the older flag:
+    ``is_variational``)."""
+    return bool(getattr(model, "has_prior", getattr(model, "is_variational", False)))
+
+
+def has_elbo(model: Any) -> bool:
+    """Whether ``model`` has an ELBO, a KL term per example (``model.has_elbo``, else ``is_variational``)."""
+    return bool(getattr(model, "has_elbo", getattr(model, "is_variational", False)))
 
 
 def resolve_model(model: Any, who: str = "model") -> LatentModel:

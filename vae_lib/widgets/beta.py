@@ -12,8 +12,9 @@ import torch
 
 from .. import validate
 from ..i18n import tr
+from ..metrics import rate_distortion
 from ..models import LatentModel
-from .base import Explorer, resolve_dataset, resolve_model
+from .base import Explorer, has_elbo, has_prior, resolve_dataset, resolve_model
 from .render import Overlay, PaletteBackground, image_widget, new_figure, render_png, scatter_background
 
 __all__ = ["BetaExplorer"]
@@ -43,7 +44,7 @@ class BetaExplorer(Explorer):
         metrics: ``{beta: (rate, distortion)}`` in nats. The numbers of a model come from ``metrics`` when
             it names its beta, else from its manifest entry's test metrics (``model.zoo_info["metrics"]["test"]``:
             rate = ``kl``, distortion = ``-rec``) when it has them, else they are
-            evaluated on ``n_eval`` binarized test images (:func:`vae_lib.train.evaluate`).
+            evaluated on ``n_eval`` binarized test images (:func:`vae_lib.metrics.rate_distortion`).
         n_points: test images in each scatter; ``n_digits``: test digits reconstructed (the first of each
             class); ``n_samples``: prior samples (integers >= 1).
         precompute: draw every model's panels now (about 0.3 s per model; then every move is
@@ -157,8 +158,9 @@ class BetaExplorer(Explorer):
             if beta in out:
                 raise ValueError(f"two models have beta = {_fmt_beta(beta)}; a beta grid needs one model per beta")
             m = out[beta] = resolve_model(m, who=f"the model for beta={_fmt_beta(beta)}")
-            if not m.is_variational or m.is_conditional:
-                what = ("no prior, no KL, no beta" if not m.is_variational else
+            if not has_elbo(m) or m.is_conditional:
+                what = ("no prior, no KL, no beta" if not has_prior(m) else
+                        "a prior but no KL term per example, so no beta" if not has_elbo(m) else
                         "a conditional model: its decoder needs labels")
                 raise TypeError(f"BetaExplorer needs unconditional VAEs (vae_lib.models.VAE) trained with different "
                                 f"betas; the model for beta={_fmt_beta(beta)} is a {type(m).__name__} ({what}). "
@@ -184,27 +186,8 @@ class BetaExplorer(Explorer):
 
     def _rate_distortion(self, metrics: dict[float, tuple[float, float]] | None,
                          n_eval: int) -> dict[float, tuple[float, float]]:
-        rd: dict[float, tuple[float, float]] = {}
-        test_bin = None
-        for b, m in self.models.items():
-            t = ((getattr(m, "zoo_info", None) or {}).get("metrics") or {}).get("test") or {}
-            if metrics is not None and b in metrics:
-                rd[b] = metrics[b]
-            elif t.get("kl") is not None and t.get("rec") is not None:
-                rd[b] = (float(t["kl"]), -float(t["rec"]))
-            elif self._data is None:
-                rd[b] = (float("nan"), float("nan"))
-            else:
-                if test_bin is None:
-                    from ..data import binarize_images
-
-                    test_bin = binarize_images(self._data[0][:n_eval], "dynamic",
-                                               generator=torch.Generator().manual_seed(0))
-                from ..train import evaluate
-
-                r = evaluate(m, test_bin, seed=0)
-                rd[b] = (float(r["kl"]), -float(r["rec"]))
-        return rd
+        return rate_distortion(self.models, None if self._data is None else self._data[0], metrics=metrics,
+                               n_eval=n_eval, seed=0)
 
     def _draw_rd(self) -> PaletteBackground:
         st = self.style

@@ -3,7 +3,7 @@ r"""Draw a digit: the encoder's q(z|x) follows the pen, live, in the page.
 :class:`DrawDigitExplorer` shows a drawing pad (mouse, pen or touch) and a "clear" button. While the pen
 moves, the page (``draw.js``, after the shared engine ``mlp.js``; weights sent once as in :mod:`.inpage`):
 
-1. preprocesses the ink like MNIST (:func:`mnist_preprocess`, the reference of the JavaScript one) and
+1. preprocesses the ink like MNIST (:func:`vae_lib.data.mnist_preprocess`, the reference of the JavaScript one) and
    shows the 28 x 28 image the encoder sees, with the ink's bounding box dashed on the pad;
 2. runs the encoder: :math:`(\mu, \log\sigma^2) = \mathrm{encoder}(x)`, :math:`\sigma = e^{\frac12\log\sigma^2}`;
 3. draws, on the 2-D latent map over the test codes coloured by label, the mean and the 2-sigma ellipse
@@ -33,7 +33,6 @@ the browser test compares the page with).
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 from typing import Any
@@ -45,9 +44,10 @@ import traitlets
 from torch import nn
 
 from .. import validate
+from ..data import mnist_preprocess
 from ..i18n import tr
 from ..losses import kl_std_normal
-from .base import resolve_model
+from .base import has_elbo, resolve_model
 from .inpage import (
     HERE,
     InPageExplorer,
@@ -62,65 +62,9 @@ from .inpage import (
 )
 from .render import PaletteBackground, Style, scatter_background
 
-__all__ = ["DrawDigitExplorer", "mnist_preprocess"]
+__all__ = ["DrawDigitExplorer", "mnist_preprocess"]  # mnist_preprocess: vae_lib.data's, re-exported
 
-BOX, SIZE = 20, 28
-
-
-def _area_matrix(n_in: int, n_out: int) -> np.ndarray:
-    r"""Box-filter resampling ``[n_out, n_in]``: output cell i covers the input interval :math:`[i f, (i+1) f)`,
-    :math:`f = n_{in}/n_{out}`; its weight on input cell r is the overlap of :math:`[r, r+1)` with it, over f."""
-    f = n_in / n_out
-    i = np.arange(n_out, dtype=np.float64)[:, None]
-    r = np.arange(n_in, dtype=np.float64)[None, :]
-    lo, hi = i * f, (i + 1) * f
-    return np.clip(np.minimum(r + 1, hi) - np.maximum(r, lo), 0.0, None) / f
-
-
-def mnist_preprocess(ink: Any) -> np.ndarray:
-    r"""MNIST's normalisation of a drawn digit: ink ``[H, W]`` in [0, 1] -> a ``[28, 28]`` float64 image.
-
-    1. the bounding box of the ink (pixels > 0), :math:`h \times w`;
-    2. scaled by :math:`s = 20/\max(h, w)` to :math:`h' \times w'`, :math:`h' = \lfloor h s + \frac12\rfloor`
-       (aspect kept, the longer side 20), anti-aliased by area averaging: each output pixel is the mean of
-       the ink over its footprint (:func:`_area_matrix`, rows then columns);
-    3. placed in a 28 x 28 field so that its centre of mass :math:`(c_y, c_x) = \sum_{ij} v_{ij}\,(i, j) / \sum v`
-       (pixel indices) lands on pixel (14, 14): offset :math:`\lfloor 14 - c + \frac12\rfloor`, clamped so the box
-       stays inside. MNIST's own test digits come out of this unchanged (``tests/test_draw.py``).
-
-    An empty drawing gives zeros. ``draw.js`` implements the same steps (float64; equal to ~1e-12).
-    """
-    if isinstance(ink, (str, bytes)) or ink is None:
-        raise TypeError(f"ink must be a [H, W] array of values in [0, 1]; got {validate._kind(ink)}")
-    try:
-        a = np.asarray(ink.detach().cpu() if isinstance(ink, torch.Tensor) else ink, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"ink must be a [H, W] array of numbers in [0, 1]; got {validate._kind(ink)} ({exc})") from None
-    if a.ndim != 2:
-        raise ValueError(f"ink must be a [H, W] array (one grey channel); got shape {a.shape}")
-    validate.elements(a.size, f"ink of {a.shape[0]} x {a.shape[1]} pixels")
-    if not np.isfinite(a).all():
-        raise ValueError(f"ink holds {int((~np.isfinite(a)).sum())} NaN or infinite values; repair them first")
-    if a.min(initial=0.0) < 0 or a.max(initial=0.0) > 1:
-        lo, hi = float(a.min()), float(a.max())
-        hint = " (0..255 grey levels? divide by 255)" if lo >= 0 and hi <= 255 else ""
-        raise ValueError(f"ink must hold values in [0, 1]; got values from {lo:g} to {hi:g}{hint}")
-    out = np.zeros((SIZE, SIZE))
-    rows, cols = np.nonzero(a > 0)
-    if rows.size == 0:
-        return out
-    r0, r1, c0, c1 = rows.min(), rows.max(), cols.min(), cols.max()
-    h, w = r1 - r0 + 1, c1 - c0 + 1
-    s = BOX / max(h, w)
-    oh, ow = max(1, math.floor(h * s + 0.5)), max(1, math.floor(w * s + 0.5))
-    b = _area_matrix(h, oh) @ a[r0:r1 + 1, c0:c1 + 1] @ _area_matrix(w, ow).T
-    m = b.sum()
-    cy = (b.sum(1) * np.arange(oh)).sum() / m
-    cx = (b.sum(0) * np.arange(ow)).sum() / m
-    top = min(SIZE - oh, max(0, math.floor(SIZE // 2 - cy + 0.5)))
-    left = min(SIZE - ow, max(0, math.floor(SIZE // 2 - cx + 0.5)))
-    out[top:top + oh, left:left + ow] = np.minimum(b, 1.0)
-    return out
+SIZE = 28
 
 
 class DrawView(anywidget.AnyWidget):
@@ -158,10 +102,10 @@ class DrawDigitExplorer(InPageExplorer):
                  scale: int | None = None, size: str | Style = "notebook") -> None:
         model = resolve_model(model)
         self.use_size(size)
-        if not model.is_variational or model.is_conditional or getattr(model.prior, "name", "") != "normal":
+        if not has_elbo(model) or model.is_conditional or getattr(model.prior, "name", "") != "normal":
             raise UnsupportedModel(f"draw-a-digit shows q(z|x) against the prior N(0, I): it needs an unconditional "
                                    f"VAE with prior='normal'; got a {type(model).__name__}"
-                                   f"{'' if not model.is_variational else ' with prior ' + model.prior.name}")
+                                   f"{'' if not has_elbo(model) else ' with prior ' + model.prior.name}")
         n_points = validate.count(n_points, "n_points")
         scale = validate.count(scale if scale is not None else max(4, self.style.image_scale // 2), "scale",
                                cap="scale")

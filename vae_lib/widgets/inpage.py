@@ -45,7 +45,7 @@ from torch import nn
 
 from .. import validate
 from ..i18n import tr
-from .base import Explorer, clamp, missing_data, model_dataset, resolve_dataset, resolve_model
+from .base import Explorer, clamp, has_elbo, has_prior, missing_data, model_dataset, resolve_dataset, resolve_model
 from .render import PaletteBackground, Style, scatter_background
 
 __all__ = ["InPageLatentExplorer", "UnsupportedModel", "css_sizes", "export_networks", "in_page_problem", "latent_explorer",
@@ -96,9 +96,8 @@ def _modules(net: nn.Module, what: str) -> list[nn.Module]:
                                "networks run in the page")
     if isinstance(net, nn.Sequential):
         return list(net)
-    features, head = getattr(net, "features", None), getattr(net, "head", None)  # models._Body
-    if isinstance(features, nn.Flatten) and isinstance(head, nn.Sequential):
-        return [features, *head]
+    if callable(getattr(net, "layer_sequence", None)):  # an encoder of vae_lib.networks: its layers in order
+        return list(net.layer_sequence())
     raise UnsupportedModel(f"the {what} is a {type(net).__name__} with convolutions or other layers that do not run "
                            "in the page (only fully connected, arch='mlp', models do)")
 
@@ -220,9 +219,9 @@ class InPageLatentExplorer(InPageExplorer):
         scale = validate.count(scale if scale is not None else self.style.image_scale, "scale", cap="scale")
         scatter = validate.flag(scatter, "scatter")
         if range is None:
-            range = "prior" if model.is_variational else "posterior"
+            range = "prior" if has_elbo(model) else "posterior"
         validate.choice(range, "range", ("prior", "posterior"))
-        if range == "prior" and not model.is_variational:
+        if range == "prior" and not has_prior(model):
             raise ValueError(f"a {type(model).__name__} has no prior: use range='posterior'")
         self.model, self.range = model.eval(), range
         K = model.latent_dim

@@ -2,28 +2,20 @@ r"""KLExplorer: two 1-D densities q and p, and KL(q||p), KL(p||q) exactly and by
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import ipywidgets as W
 import numpy as np
-import torch
-from scipy.integrate import trapezoid
 from scipy.stats import norm
-from torch.distributions import Normal, kl_divergence
 
 from .. import validate
 from ..i18n import tr
+from ..toy import fit_gaussian_1d, gaussian_kl_1d, kl_quadrature, mixture_log_pdf
 from .base import Explorer, clamp
 from .render import new_figure
 from .svg import LiveFigure
 
 __all__ = ["KLExplorer"]
-
-
-def _normal(mu: float, sigma: float) -> Normal:
-    return Normal(torch.tensor(mu, dtype=torch.float64), torch.tensor(sigma, dtype=torch.float64),
-                  validate_args=False)
 
 
 class KLExplorer(Explorer):
@@ -33,15 +25,16 @@ class KLExplorer(Explorer):
 
     .. math:: \mathrm{KL}(q\,\|\,p) = \log\frac{\sigma_p}{\sigma_q} + \frac{\sigma_q^2 + (\mu_q-\mu_p)^2}{2\sigma_p^2} - \frac12
 
-    in closed form (``torch.distributions.kl_divergence`` of two ``Normal``) and by Monte Carlo,
+    in closed form (:func:`vae_lib.toy.gaussian_kl_1d`) and by Monte Carlo,
     :math:`\frac1n\sum_i \log q(z_i) - \log p(z_i)` with :math:`z_i \sim q` (the same
     ``n_mc`` standard-normal draws reused at every position, so the estimate moves smoothly);
     likewise KL(p || q). Mode ``"mixture"``: p is the two-component mixture
     ``w N(mu_p - d, sigma_p^2) + (1 - w) N(mu_p + d, sigma_p^2)``; there is no closed form, so the
     exact value comes from quadrature on a grid (the trapezoidal rule on 4,801 points of [-12, 12],
-    :func:`scipy.integrate.trapezoid`). The buttons fit q by minimising KL(q || p)
+    :func:`vae_lib.toy.kl_quadrature`). The buttons fit q by minimising KL(q || p)
     (mode-seeking: q settles on one bump) or KL(p || q) (mass-covering: q matches p's mean and
-    variance and spreads over both).
+    variance and spreads over both): :func:`vae_lib.toy.fit_gaussian_1d`. The math lives in :mod:`vae_lib.toy`;
+    this class draws it.
 
     Args:
         mode: ``"gaussian"`` or ``"mixture"``.
@@ -126,9 +119,7 @@ class KLExplorer(Explorer):
     def _log_p(self, z: np.ndarray, v: dict[str, float]) -> np.ndarray:
         if self.mode.value == "gaussian":
             return norm.logpdf(z, v["mu_p"], v["sigma_p"])
-        w, d = v["weight"], v["separation"]
-        return np.logaddexp(math.log(w) + norm.logpdf(z, v["mu_p"] - d, v["sigma_p"]),
-                            math.log(1 - w) + norm.logpdf(z, v["mu_p"] + d, v["sigma_p"]))
+        return mixture_log_pdf(z, v["mu_p"], v["sigma_p"], v["separation"], v["weight"])
 
     def _sample_p(self, v: dict[str, float]) -> np.ndarray:
         if self.mode.value == "gaussian":
@@ -144,12 +135,12 @@ class KLExplorer(Explorer):
         lq_all, lp_all = norm.logpdf(pts, v["mu_q"], v["sigma_q"]), self._log_p(pts, v)
         lq, lp = lq_all[:n], lp_all[:n]
         q, p = np.exp(lq), np.exp(lp)
-        out = {"kl_qp_grid": float(trapezoid(q * (lq - lp), g)), "kl_pq_grid": float(trapezoid(p * (lp - lq), g)),
+        out = {"kl_qp_grid": kl_quadrature(lq, lp, g), "kl_pq_grid": kl_quadrature(lp, lq, g),
                "kl_qp_mc": float((lq_all[n:n + m] - lp_all[n:n + m]).mean()),   # z ~ q
                "kl_pq_mc": float((lp_all[n + m:] - lq_all[n + m:]).mean())}     # z ~ p
         if self.mode.value == "gaussian":
-            nq, np_ = _normal(v["mu_q"], v["sigma_q"]), _normal(v["mu_p"], v["sigma_p"])
-            out["kl_qp"], out["kl_pq"] = float(kl_divergence(nq, np_)), float(kl_divergence(np_, nq))
+            q_, p_ = (v["mu_q"], v["sigma_q"]), (v["mu_p"], v["sigma_p"])
+            out["kl_qp"], out["kl_pq"] = gaussian_kl_1d(*q_, *p_), gaussian_kl_1d(*p_, *q_)
         else:
             out["kl_qp"], out["kl_pq"] = out["kl_qp_grid"], out["kl_pq_grid"]
         return out, q, p
@@ -180,28 +171,13 @@ class KLExplorer(Explorer):
         """Set q to the Gaussian minimising ``"qp"``: KL(q||p) or ``"pq"``: KL(p||q); returns (mu_q, sigma_q).
 
         KL(p||q) is minimised by moment matching (q gets p's mean and variance, by quadrature);
-        KL(q||p) by a numerical search (Nelder--Mead) on the grid, started from the current q.
-        The result is clamped into the sliders' ranges.
+        KL(q||p) by a numerical search (Nelder--Mead) on the grid, started from the current q
+        (:func:`vae_lib.toy.fit_gaussian_1d`). The result is clamped into the sliders' ranges.
         """
         if direction not in ("qp", "pq"):
             raise ValueError(f"direction must be 'qp' (KL(q||p)) or 'pq' (KL(p||q)); got {direction!r}")
         v = self._params()
-        g = self._grid
-        lp = self._log_p(g, v)
-        if direction == "pq":
-            p = np.exp(lp)
-            mu = float(trapezoid(p * g, g))
-            sigma = math.sqrt(float(trapezoid(p * (g - mu) ** 2, g)))
-        else:
-            from scipy.optimize import minimize
-
-            def kl_qp(th: np.ndarray) -> float:
-                lq = norm.logpdf(g, th[0], math.exp(th[1]))
-                return float(trapezoid(np.exp(lq) * (lq - lp), g))
-
-            res = minimize(kl_qp, np.array([v["mu_q"], math.log(v["sigma_q"])]), method="Nelder-Mead",
-                           options={"xatol": 1e-4, "fatol": 1e-8})
-            mu, sigma = float(res.x[0]), math.exp(float(res.x[1]))
+        mu, sigma = fit_gaussian_1d(self._log_p(self._grid, v), self._grid, direction, (v["mu_q"], v["sigma_q"]))
         with self.holding():
             self.sliders["mu_q"].value = clamp(mu, *self.MU_RANGE)
             self.sliders["sigma_q"].value = clamp(sigma, *self.SIGMA_RANGE)

@@ -13,7 +13,7 @@ import torch
 from .. import validate
 from ..i18n import tr
 from ..toy import one_thread
-from .base import Explorer, clamp, missing_data, model_dataset, resolve_dataset, resolve_model
+from .base import Explorer, clamp, has_elbo, has_prior, missing_data, model_dataset, resolve_dataset, resolve_model
 from .render import MARKER_COLOR, Overlay, PaletteBackground, image_widget, render_png, scatter_background
 
 __all__ = ["LatentExplorer"]
@@ -37,8 +37,9 @@ class LatentExplorer(Explorer):
     r"""One slider per latent dimension; the decoded image follows while a slider moves.
 
     Each slider spans :math:`\pm 3\sigma`: of the prior N(0, 1) (``range="prior"``, the
-    default for a variational model) or of the aggregate posterior, i.e. mean +- 3 std of the
-    test codes (``range="posterior"``, the only choice for an Autoencoder, which has no prior).
+    default for a model with an ELBO) or of the aggregate posterior, i.e. mean +- 3 std of the
+    test codes (``range="posterior"``, the default for the other models, and the only choice for a plain
+    Autoencoder, which has no prior; an adversarial autoencoder has one, N(0, I), and may take either).
     For a 2-D model a scatter of test codes coloured by label sits beside the image, with a red
     ring at the current z. A conditional model gets a label selector too.
 
@@ -84,9 +85,9 @@ class LatentExplorer(Explorer):
         scatter = validate.flag(scatter, "scatter")
         clickable = validate.flag(clickable, "clickable")
         if range is None:
-            range = "prior" if model.is_variational else "posterior"
+            range = "prior" if has_elbo(model) else "posterior"
         validate.choice(range, "range", ("prior", "posterior"))
-        if range == "prior" and not model.is_variational:
+        if range == "prior" and not has_prior(model):
             raise ValueError(f"a {type(model).__name__} has no prior: use range='posterior' (mean +- 3 std of the "
                              "test codes)")
         self.model = model.eval()

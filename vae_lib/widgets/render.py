@@ -26,6 +26,7 @@ from PIL import Image, ImageDraw
 from torchvision.utils import make_grid
 
 from .. import validate
+from ..i18n import use_fonts
 
 __all__ = ["MARKER_COLOR", "SCALE", "SIZES", "BlitFigure", "Overlay", "PaletteBackground", "Style",
            "draw_recording_text", "image_widget", "new_figure", "png_bytes", "render_png", "scatter_background",
@@ -183,10 +184,12 @@ def render_png(probs: torch.Tensor, *, scale: int = SCALE, nrow: int | None = No
 
 
 def new_figure(figsize: tuple[float, float], dpi: int = 80, ncols: int = 1, **kw: Any) -> tuple[Any, Any]:
-    """A figure with an Agg canvas that pyplot never shows (no stray output in notebooks)."""
+    """A figure with an Agg canvas that pyplot never shows (no stray output in notebooks), its text in a font of the
+    current language (:func:`vae_lib.i18n.use_fonts`)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    use_fonts()
     fig = Figure(figsize=figsize, dpi=dpi)
     FigureCanvasAgg(fig)
     axes = fig.subplots(1, ncols, **kw)

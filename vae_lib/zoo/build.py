@@ -17,10 +17,13 @@ import torch
 from torch import nn
 
 from .. import checkpoints, validate
-from ..checkpoints import CheckpointError
+from ..checkpoints import CLASSES, CheckpointError
 from ..data import load_mnist
+from ..digit_classifier import confident_fraction, predict_proba, train_classifier
+from ..metrics import active_units, bits_per_dim, importance_weighted_bounds
 from ..recipes import RECIPES, Recipe
-from . import (
+from ..train import evaluate, fit, resolve_device
+from .manifest import (
     ACTIVE_THRESHOLD,
     EVAL_SEED,
     EVALUATION,
@@ -38,7 +41,24 @@ from . import (
     test_set,
 )
 
-__all__ = ["build", "evaluate_model", "select", "train"]
+__all__ = ["TRAINERS", "build", "evaluate_model", "select", "train"]
+
+#: ``Recipe.trainer`` -> the module that trains and evaluates that kind of model, for the kinds that
+#: :func:`vae_lib.train.fit` does not train. Such a module defines
+#: ``train_recipe(recipe, x, y, *, epochs, device, progress, on_epoch) -> (model, history columns)`` and
+#: ``evaluate_recipe(model, recipe, x, y) -> metrics dict`` (x, y: the training images / the test set of the
+#: recipe's pixels). The one place where a new kind of zoo model is plugged in.
+TRAINERS: dict[str, str] = {
+    "hvae": "vae_lib.hierarchical",
+    "diffusion": "vae_lib.diffusion",
+    "vqvae": "vae_lib.vq",
+}
+
+
+def _trainer_module(recipe: Recipe):
+    import importlib
+
+    return importlib.import_module(TRAINERS[recipe.trainer])
 
 
 def _clean(value: float | None) -> float | None:
@@ -54,15 +74,12 @@ def evaluate_model(model: nn.Module, recipe: Recipe, *, iwae: bool = True,
     "nll_iwae": {value, k, n, seed} or None}`` (a classifier: ``{"test_accuracy", "confident_fraction"}``).
     """
     x, y = test if test is not None else test_set(recipe.dataset, recipe.pixels)
+    if recipe.trainer in TRAINERS:
+        return _trainer_module(recipe).evaluate_recipe(model, recipe, x, y)
     if recipe.trainer == "classifier":
-        from ..classifier import confident_fraction, predict_proba
-
         grey = load_mnist("test", dataset=recipe.dataset)[0] if test is None else x
         acc = float((predict_proba(model, grey).argmax(-1) == y).float().mean())
         return {"test_accuracy": _clean(acc), "confident_fraction": _clean(confident_fraction(model, grey, 0.9))}
-    from ..metrics import active_units, importance_weighted_bounds
-    from ..train import evaluate
-
     labels = y if recipe.conditional else None
     sub_labels = None if labels is None else labels[:SUBSET]
     full = evaluate(model, x, labels=labels, seed=EVAL_SEED)
@@ -84,8 +101,6 @@ def evaluate_model(model: nn.Module, recipe: Recipe, *, iwae: bool = True,
                            "k": recipe.iwae_k, "n": n, "seed": EVAL_SEED,
                            "seconds": round(time.perf_counter() - t0, 1)}
         if recipe.pixels == "dequantized" and recipe.config.get("likelihood") == "gaussian":  # a density
-            from ..metrics import bits_per_dim
-
             out["bits_per_dim"] = _clean(bits_per_dim(nll))
     return out
 
@@ -118,27 +133,24 @@ def _check_writable(root: Path) -> None:
 def _train(recipe: Recipe, epochs: int, limit: int | None, dev: torch.device, progress: bool,
            on_epoch: Callable[[nn.Module, dict[str, Any]], None] | None = None):
     """Train one recipe from scratch; returns ``(model, history columns or {}, number of training images)``."""
-    from ..checkpoints import CLASSES
-
     x, y = load_mnist("train", dataset=recipe.dataset)
     if limit is not None:
         x, y = x[:limit], y[:limit]
     torch.manual_seed(recipe.seed)
     if recipe.trainer == "classifier":
-        from ..classifier import train_classifier
-
         model = train_classifier(x, y, epochs=epochs, batch_size=recipe.batch_size, lr=recipe.lr, seed=recipe.seed,
                                  **recipe.config, **recipe.extra)
         return model, {}, x.shape[0]
-    from ..train import fit
-
+    if recipe.trainer in TRAINERS:
+        model, history = _trainer_module(recipe).train_recipe(recipe, x, y, epochs=epochs, device=dev,
+                                                              progress=progress, on_epoch=on_epoch)
+        return model, history, x.shape[0]
     model = CLASSES[recipe.model_class](**recipe.config)
     if recipe.config.get("prior") == "vamp":  # pseudo-images start at training images, chosen by the seed
         model.prior.init_from(x, torch.Generator().manual_seed(recipe.seed))
     hist = fit(model, x, epochs=epochs, beta=recipe.beta, batch_size=recipe.batch_size, lr=recipe.lr,
                seed=recipe.seed, device=dev, progress=progress, labels=y if recipe.conditional else None,
-               binarize="dynamic" if recipe.pixels == "binary" else None, schedule=recipe.schedule,
-               dequantize=recipe.pixels == "dequantized",
+               pixels=recipe.pixels, schedule=recipe.schedule,
                kl_warmup_epochs=recipe.kl_warmup_epochs, iwae_k=recipe.extra.get("iwae_k_train", 1),
                on_epoch=on_epoch)
     if hist.interrupted:
@@ -159,8 +171,6 @@ def train(name: str, *, epochs: int | None = None, limit: int | None = None, dev
     n_epochs = recipe.epochs if epochs is None else validate.count(epochs, "epochs")
     if limit is not None:
         limit = validate.count(limit, "limit")
-    from ..train import resolve_device
-
     model, history, _ = _train(recipe, n_epochs, limit, resolve_device(device), progress)
     return model.cpu().eval(), history
 
@@ -199,8 +209,6 @@ def build(
         name -> the manifest entry written.
     """
     from filelock import FileLock
-
-    from ..train import resolve_device
 
     chosen = select(selection)
     if epochs_override is not None:
@@ -264,6 +272,8 @@ def _snapshotter(folder: str | os.PathLike | None, name: str, t0: float):
 def _summary(m: dict[str, Any]) -> str:
     if "test_accuracy" in m:
         return f"test accuracy {m['test_accuracy']}, confident {m['confident_fraction']}"
+    if "test" not in m or "active_units" not in m:  # a kind of model of TRAINERS: its own metrics
+        return ", ".join(f"{k} {v}" for k, v in m.items() if isinstance(v, (int, float)))
     t = m["test"]
     nll = f", -log p(x) {m['nll_iwae']['value']:.2f} (k={m['nll_iwae']['k']})" if m["nll_iwae"] else ""
     return f"test ELBO {t['elbo']}, rec {t['rec']}, KL {t['kl']}, active units {m['active_units']}{nll}"

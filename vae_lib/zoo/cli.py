@@ -13,8 +13,8 @@ import torch
 from .. import validate
 from ..checkpoints import CheckpointError
 from ..recipes import RECIPES
-from . import EVALUATION, SNAPSHOT_EVERY, _entry_path, _read_manifest, default_root, sha256
 from .build import build
+from .manifest import EVALUATION, SNAPSHOT_EVERY, _entry_path, _read_manifest, default_root, sha256
 
 __all__ = ["main"]
 
