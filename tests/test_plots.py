@@ -14,6 +14,12 @@ from vae_lib.models import VAE, Autoencoder
 from vae_lib.plots import latent_grid
 
 
+@pytest.fixture(autouse=True)
+def _agg():
+    """pyplot on Agg for every test here, whatever an earlier test (an ipympl explorer) left as the backend."""
+    plt.switch_backend("Agg")
+
+
 def test_latent_grid_places_each_tile_at_its_code():
     torch.manual_seed(0)
     model = VAE(2, hidden=(8,))
