@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab translate test test-fast install bench pretrained zoo-report present slides html vendor diagrams lint lock clean-venv
+.PHONY: lab translate test test-fast install bench pretrained zoo-report present slides html site vendor diagrams lint lock clean-venv
 
 # The tested versions of every package are pinned in constraints.txt (pyproject.toml holds ranges).
 $(STAMP): pyproject.toml constraints.txt
@@ -15,8 +15,9 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
 	$(PY) -m pip install -c constraints.txt -e '.[lab,dev]'
-	mkdir -p $(VENV)/etc/jupyter/jupyter_server_config.d   # vae_tools.jupyter_nodelay: widget updates ~40 ms sooner
-	cp jupyter-config/jupyter_server_config.d/vae_tools.json $(VENV)/etc/jupyter/jupyter_server_config.d/
+	mkdir -p $(VENV)/etc/jupyter/jupyter_server_config.d   # vae_lib.jupyter_nodelay: widget updates ~40 ms sooner
+	rm -f $(VENV)/etc/jupyter/jupyter_server_config.d/vae_tools.json   # the extension's old config (vae_tools.jupyter_nodelay)
+	cp jupyter-config/jupyter_server_config.d/vae_lib.json $(VENV)/etc/jupyter/jupyter_server_config.d/
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -46,10 +47,10 @@ translate: $(STAMP)
 	$(PY) -m vae_tools.translate check
 
 # Lecture mode: every explorer in a code-free app (Voila) at http://127.0.0.1:8866, drawn for a projector;
-# its kernel websockets send without Nagle's delay (vae_tools.jupyter_nodelay; Voila loads no server extensions)
+# its kernel websockets send without Nagle's delay (vae_lib.jupyter_nodelay; Voila loads no server extensions)
 PORT ?= 8866
 present: $(STAMP)
-	VAE_LIB_LANG=$(EDITION) $(VENV)/bin/voila --no-browser --Voila.ip=127.0.0.1 --Voila.kernel_websocket_connection_class=vae_tools.jupyter_nodelay.NoDelayWebsocketConnection --port=$(PORT) lecture/app.ipynb
+	VAE_LIB_LANG=$(EDITION) $(VENV)/bin/voila --no-browser --Voila.ip=127.0.0.1 --Voila.kernel_websocket_connection_class=vae_lib.jupyter_nodelay.NoDelayWebsocketConnection --port=$(PORT) lecture/app.ipynb
 
 # Offline pages: the decks and the HTML copies load reveal.js, MathJax, require.js, jQuery, the widget
 # renderer (@jupyter-widgets/html-manager) and the anywidget front end from a folder vendor/ next to them,
@@ -104,6 +105,16 @@ html: $(STAMP) $(VENDOR_STAMP)
 	$(VENV)/bin/jupyter nbconvert --to html --output-dir $(HTML_DIR) $(OFFLINE_URLS) $(NOTEBOOKS)
 	$(call copy_vendor,$(HTML_DIR))
 
+# The website: both editions as Jupyter Book 1 books (site/: config, table of contents, language switch) with
+# every notebook's saved outputs and widget state (never executed here), navigation, search per edition and a
+# switch to the same chapter in the other edition, into _build/site/ (en/, ko/, index.html and the shared vendor/):
+# it works from file:// and from any static host, with no network (in-page explorers keep working).
+SITE_DIR  ?= _build/site
+SITE_WORK ?= _build/site-work
+site: $(STAMP) $(VENDOR_STAMP)
+	$(PY) site/build.py --out $(SITE_DIR) --work $(SITE_WORK)
+	$(call copy_vendor,$(SITE_DIR))
+
 test: $(STAMP)
 	$(PY) -m pytest --nbval-lax --nbval-current-env tests notebooks
 
@@ -129,7 +140,7 @@ pretrained: $(STAMP)
 
 # Re-evaluate every shipped model from its file and print the table of models (and manifest vs now).
 zoo-report: $(STAMP)
-	$(PY) benchmarks/zoo_report.py
+	$(PY) -m vae_lib.zoo verify
 
 # The diagrams the notebooks show (assets/figures/, English and Korean), drawn by vae_tools/diagrams.py
 diagrams: $(STAMP)

@@ -12,7 +12,7 @@ painted (browser).
 
 Where:
 
-* **JupyterLab** (``make lab``'s server, with the ``vae_tools.jupyter_nodelay`` server extension as
+* **JupyterLab** (``make lab``'s server, with the ``vae_lib.jupyter_nodelay`` server extension as
   ``make`` installs it): a notebook showing each explorer at its default (notebook) size, as the
   series does, and a slider that only echoes its value into a label: the **floor** that JupyterLab,
   the kernel and the browser set for any slider.
@@ -48,7 +48,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from vae_tools.browser import (
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # vae_tools: the checkout's tooling, not installed
+from vae_tools.browser import (  # noqa: E402
     CHROMIUM_FLAGS,
     LATENCY_CLOCK_JS,
     REPO,

@@ -27,12 +27,15 @@ import argparse
 import os
 import platform
 import statistics
+import sys
 import tempfile
 from pathlib import Path
 
 from vae_lib.widgets.draw import DrawDigitExplorer
 from vae_lib.widgets.inpage import InPageLatentExplorer, standalone_html
-from vae_tools.browser import CHROMIUM_FLAGS, find_chromium, run_all_cells, running_lab
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # vae_tools: the checkout's tooling, not installed
+from vae_tools.browser import CHROMIUM_FLAGS, find_chromium, run_all_cells, running_lab  # noqa: E402
 
 TARGET_MS = 16.0
 

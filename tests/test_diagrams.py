@@ -81,3 +81,13 @@ def test_draw_rejects_unknown_names_and_languages():
         diagrams.draw("nope")
     with pytest.raises(ValueError, match="unknown language"):
         diagrams.draw("vae_gaps", "fr")
+
+
+def test_one_list_of_languages():
+    """vae_lib.i18n.LANGUAGES is the one list: the diagrams draw each language, the translation builds each edition."""
+    from vae_lib.i18n import LANGUAGES
+    from vae_tools import translate
+    from vae_tools.diagram_labels import LABELS
+
+    assert diagrams.LANGS == LANGUAGES and set(LABELS) == set(LANGUAGES)
+    assert ("en", *translate.LANGS) == LANGUAGES

@@ -67,3 +67,22 @@ def test_the_model_store_is_layered():
     assert "vae_lib.classifier" not in edges["vae_lib.checkpoints"]       # checkpoints holds the class, not the zoo
     for part in ("vae_lib.zoo.manifest", "vae_lib.zoo.build", "vae_lib.zoo.cli"):
         assert "vae_lib.zoo" not in edges[part]                           # the package's face imports them, not back
+
+
+def test_the_package_face_names_what_notebooks_use_and_imports_lazily():
+    """``import vae_lib`` imports no submodule; each name of ``vae_lib.FACE`` resolves to the object its module
+    defines (the same object, not a copy)."""
+    import importlib
+    import subprocess
+    import sys
+
+    code = "import sys, vae_lib; print(sorted(m for m in sys.modules if m.startswith('vae_lib.')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    import vae_lib
+
+    for name, module in vae_lib.FACE.items():
+        mod = importlib.import_module(module)
+        expected = mod if module == f"vae_lib.{name}" else getattr(mod, name)
+        assert getattr(vae_lib, name) is expected, name
+    assert set(vae_lib.FACE) <= set(dir(vae_lib))

@@ -184,3 +184,24 @@ def test_draw_explorer_terms_are_the_elbo_terms_of_the_model():
     assert t["sigma"] == pytest.approx([math.exp(0.5 * v) for v in t["logvar"]])
     g = DrawDigitExplorer(VAE(5, hidden=(16,), likelihood="gaussian", decoder_std=0.3), dataset=_images())
     assert g.background is None and g.view.spec["decoder_logvar"] == pytest.approx([2 * math.log(0.3)])
+
+
+def test_compact_export_sends_float16_only_when_it_is_exact_and_the_page_widens_it_back_exactly():
+    """A zoo model's weights are float16 numbers (its file stores float16): compact export sends half the bytes and
+    mlp.js's float16() gives back exactly the float32 weights; a freshly initialised model stays float32."""
+    from _node_js import run_js
+
+    from vae_lib import zoo
+    from vae_lib.widgets.inpage import esm_source
+
+    model = zoo.load("vae-2d")
+    full_specs, full = export_networks(model, ("decoder",))
+    specs, half = export_networks(model, ("decoder",), compact=True)
+    assert specs["decoder"]["dtype"] == "float16" and full_specs["decoder"]["dtype"] == "float32"
+    assert len(half) * 2 == len(full)
+    widened = run_js(esm_source(), "return Array.from(float16(args.w));", {"w": half})
+    assert np.array_equal(np.asarray(widened, dtype=np.float32), np.frombuffer(full, dtype="<f4"))
+    fresh = VAE(latent_dim=2, hidden=[16])
+    specs, w = export_networks(fresh, ("decoder",), compact=True)
+    assert specs["decoder"]["dtype"] == "float32"
+    assert len(w) == 4 * sum(p.numel() for n, p in fresh.named_parameters() if n.startswith("decoder."))

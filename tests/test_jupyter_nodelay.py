@@ -1,4 +1,4 @@
-"""vae_tools.jupyter_nodelay: the server extension that turns Nagle's algorithm off on kernel websockets."""
+"""vae_lib.jupyter_nodelay: the server extension that turns Nagle's algorithm off on kernel websockets."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_extension_sets_nodelay_then_opens(monkeypatch):
     websocket = pytest.importorskip("jupyter_server.services.kernels.websocket")
-    from vae_tools import jupyter_nodelay
+    from vae_lib import jupyter_nodelay
 
     calls = []
 
@@ -34,16 +34,16 @@ def test_extension_sets_nodelay_then_opens(monkeypatch):
 
 
 def test_config_enables_the_extension():
-    conf = json.loads((ROOT / "jupyter-config" / "jupyter_server_config.d" / "vae_tools.json").read_text())
-    assert conf["ServerApp"]["jpserver_extensions"] == {"vae_tools.jupyter_nodelay": True}
-    from vae_tools import jupyter_nodelay
+    conf = json.loads((ROOT / "jupyter-config" / "jupyter_server_config.d" / "vae_lib.json").read_text())
+    assert conf["ServerApp"]["jpserver_extensions"] == {"vae_lib.jupyter_nodelay": True}
+    from vae_lib import jupyter_nodelay
 
-    assert jupyter_nodelay._jupyter_server_extension_points() == [{"module": "vae_tools.jupyter_nodelay"}]
+    assert jupyter_nodelay._jupyter_server_extension_points() == [{"module": "vae_lib.jupyter_nodelay"}]
 
 
 def test_voila_connection_class_sets_nodelay_then_connects(monkeypatch):
     channels = pytest.importorskip("jupyter_server.services.kernels.connection.channels")
-    from vae_tools.jupyter_nodelay import NoDelayWebsocketConnection
+    from vae_lib.jupyter_nodelay import NoDelayWebsocketConnection
 
     calls = []
     monkeypatch.setattr(channels.ZMQChannelsWebsocketConnection, "connect", lambda self: calls.append("connect"))

@@ -336,7 +336,9 @@ def test_html_reading_copy_embeds_the_widget_state(tmp_path):
     nb = ROOT / "notebooks" / "08_beta_vae.ipynb"
     state = nbformat.read(nb, as_version=4).metadata.get("widgets", {})
     models = state.get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
-    assert len(models) > 10, "the committed notebook lacks its widget state (execute it with nbconvert)"
+    # the in-page beta explorer (InPageBetaExplorer): one anywidget model holding every picture, and its layout
+    assert any(m["model_name"] == "AnyModel" and m.get("buffers") for m in models.values()), \
+        "the committed notebook lacks its widget state (execute it with nbconvert)"
     done = subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", "--output-dir", str(tmp_path),
                            str(nb)], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]

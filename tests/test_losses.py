@@ -268,3 +268,24 @@ def test_bad_sample_counts_are_rejected():
         elbo(model, x, n_samples=0)
     with pytest.raises(ValueError, match="k must be an integer >= 1"):
         iwae_bound(model, x, 0)
+
+
+def test_terms_carry_names_true_for_every_model():
+    """Terms(objective, log_likelihood, regularizer): the VAE's ELBO and KL, the AE's log-likelihood and a zero
+    regularizer, the AAE's adversarial term; .elbo and .kl are the VAE's names of the same fields."""
+    from vae_lib.aae import AdversarialAutoencoder
+    from vae_lib.losses import ELBO, Terms
+    from vae_lib.models import VAE, Autoencoder
+
+    assert ELBO is Terms and Terms._fields == ("objective", "log_likelihood", "regularizer")
+    torch.manual_seed(0)
+    x = torch.rand(4, 1, 28, 28).bernoulli()
+    g = torch.Generator().manual_seed(0)
+    vae = VAE(latent_dim=2, hidden=[16])
+    t = vae.terms(x, generator=g)
+    assert isinstance(t, Terms) and t.elbo is t.objective and t.kl is t.regularizer
+    assert torch.allclose(t.objective, t.log_likelihood - t.regularizer)
+    ae = Autoencoder(latent_dim=2, hidden=[16]).terms(x)
+    assert torch.equal(ae.objective, ae.log_likelihood) and torch.count_nonzero(ae.regularizer) == 0
+    aae = AdversarialAutoencoder(latent_dim=2, hidden=[16]).terms(x, generator=torch.Generator().manual_seed(0))
+    assert isinstance(aae, Terms) and torch.isfinite(aae.regularizer).all()

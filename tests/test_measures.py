@@ -105,3 +105,22 @@ def test_importance_weighted_bounds_average_to_the_estimate():
     b = importance_weighted_bounds(model, x, 20, batch_size=3, seed=4)
     assert b.shape == (7,) and b.dtype == torch.float64
     assert float(-b.mean()) == pytest.approx(negative_log_likelihood(model, x, 20, batch_size=3, seed=4), abs=1e-9)
+
+
+def test_one_evaluation_settings_object_is_read_everywhere():
+    """vae_lib.protocol.PROTOCOL is the only home of the evaluation settings: the shared measures, the zoo's
+    manifest constants and its description, and rate_distortion's defaults all read it."""
+    import inspect
+
+    from vae_lib import metrics, protocol, zoo
+
+    assert measures.PROTOCOL is protocol.PROTOCOL and measures.Protocol is protocol.Protocol
+    assert (zoo.EVAL_SEED, zoo.SUBSET, zoo.ACTIVE_THRESHOLD) == (
+        protocol.PROTOCOL.seed, protocol.PROTOCOL.subset, protocol.PROTOCOL.active_threshold)
+    defaults = inspect.signature(metrics.rate_distortion).parameters
+    assert (defaults["n_eval"].default, defaults["seed"].default) == (protocol.PROTOCOL.subset, protocol.PROTOCOL.seed)
+    assert f"seed={protocol.PROTOCOL.seed}" in zoo.EVALUATION["test"]
+    assert f"first {protocol.PROTOCOL.subset} test images" in zoo.EVALUATION["subset1000"]
+    assert f"> {protocol.PROTOCOL.active_threshold}" in zoo.EVALUATION["active_units"]
+    with pytest.raises(ValueError, match="threshold"):
+        protocol.Protocol(threshold=1.5)

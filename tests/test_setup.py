@@ -10,6 +10,7 @@ import subprocess
 import sys
 import sysconfig
 import tomllib
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -112,6 +113,10 @@ def test_a_wheel_installs_outside_the_checkout_and_loads_its_models(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(wheels),
                     str(ROOT)], check=True, capture_output=True, text=True)
     (wheel,) = wheels.glob("vae_lib-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    # the runtime ships (the server extension `make` enables); the checkout's build tools and test harness do not
+    assert "vae_lib/jupyter_nodelay.py" in names
+    assert not [n for n in names if n.startswith("vae_tools/")], "vae_tools (build tools, test harness) is in the wheel"
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     py = venv / "bin" / "python"

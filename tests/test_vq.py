@@ -20,13 +20,12 @@ from vae_lib.vq import (
     code_counts,
     dead_codes,
     ema_update,
-    evaluate_recipe,
     nearest_code,
     perplexity,
     straight_through,
-    train_recipe,
     vq_losses,
 )
+from vae_lib.vq_train import evaluate_recipe, train_recipe
 from vae_lib.widgets.codebook import CodebookExplorer
 from vae_lib.widgets.render import render_png
 

@@ -27,8 +27,8 @@ from torch import nn
 from torch.func import functional_call
 
 from . import validate
-from .losses import ELBO
-from .models import Autoencoder, mlp_layers, checked_terms
+from .losses import Terms
+from .models import Autoencoder, checked_terms, mlp_layers
 
 __all__ = ["AdversarialAutoencoder"]
 
@@ -61,14 +61,14 @@ class AdversarialAutoencoder(Autoencoder):
 
     @checked_terms
     def terms(self, x: torch.Tensor, y: torch.Tensor | None = None, *, beta: float = 1.0,
-              generator: torch.Generator | None = None, iwae_k: int = 1) -> ELBO:
+              generator: torch.Generator | None = None, iwae_k: int = 1) -> Terms:
         z = self.encoder(x)
         rec = self.log_likelihood(x, z)
         frozen = {k: v.detach() for k, v in self.discriminator.named_parameters()}
         fool = F.softplus(-functional_call(self.discriminator, frozen, (z,)).squeeze(-1))   # -log T_psi(e(x))
         z_prior = torch.randn(z.shape, generator=generator, device=z.device, dtype=z.dtype)
         judge = F.softplus(-self.discriminate(z_prior)) + F.softplus(self.discriminate(z.detach()))
-        return ELBO(rec - beta * fool - judge, rec, fool.detach())
+        return Terms(rec - beta * fool - judge, rec, fool.detach())
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:

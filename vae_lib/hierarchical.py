@@ -29,8 +29,10 @@ import torch
 from torch import nn
 
 from . import validate
+from .interface import ModelInterface
 from .losses import bernoulli_log_likelihood, log_normal_diag
 from .networks import ACTIVATIONS, IMAGE_SHAPE, mlp_layers
+from .protocol import PROTOCOL
 
 __all__ = ["HierarchicalVAE", "active_units_per_layer", "elbo_terms", "evaluate_recipe", "iwae_bounds",
            "kl_per_dimension", "train_recipe"]
@@ -40,7 +42,7 @@ LOGVAR_RANGE = (-12.0, 8.0)   # log-variances are clamped here (numerical safety
 MEAN_SAMPLES = 16             # z2 draws that estimate E_q[z1 | x] for the active units of the lower layer
 
 
-class HierarchicalVAE(nn.Module):
+class HierarchicalVAE(ModelInterface):
     """Two stochastic layers, ``x -> z1 (latent_dim) -> z2 (top_dim)``, with top-down inference.
 
     Args:
@@ -51,8 +53,9 @@ class HierarchicalVAE(nn.Module):
         activation: ``"silu"`` (default), ``"relu"``, ``"tanh"`` or ``"elu"``.
     """
 
-    is_variational = True
-    is_conditional = False
+    has_prior = True
+    has_elbo = True
+    is_variational = True  # = has_elbo
 
     def __init__(self, latent_dim: int = 20, top_dim: int = 10, hidden: Sequence[int] = (512, 256),
                  top_hidden: Sequence[int] = (64,), activation: str = "silu") -> None:
@@ -77,21 +80,6 @@ class HierarchicalVAE(nn.Module):
         """Constructor arguments: ``HierarchicalVAE(**model.config)`` builds the same architecture."""
         return {"latent_dim": self.latent_dim, "top_dim": self.top_dim, "hidden": list(self.hidden),
                 "top_hidden": list(self.top_hidden), "activation": self.activation}
-
-    @property
-    def device(self) -> torch.device:
-        return next(self.parameters()).device
-
-    @property
-    def dtype(self) -> torch.dtype:
-        return next(self.parameters()).dtype
-
-    def check_inputs(self, x: Any, y: Any = None, *, values: bool = True,
-                     name: str = "images") -> tuple[torch.Tensor, None]:
-        """Check a batch of images ``[N, 1, 28, 28]`` in [0, 1]; a hierarchical VAE takes no labels."""
-        if y is not None:
-            raise ValueError("HierarchicalVAE is not conditional, but labels were given: drop them")
-        return validate.images(x, values=values, dtype=self.dtype, name=name), None
 
     # ---------------------------------------------------------------- the pieces
     @staticmethod
@@ -181,28 +169,37 @@ class HierarchicalVAE(nn.Module):
         return rec + log_p - log_q
 
 
-def elbo_terms(model: HierarchicalVAE, images: torch.Tensor, *, seed: int = 0,
-               batch_size: int = 1000) -> dict[str, float]:
-    r"""The ELBO term by term, means over ``images`` in nats per example, one seeded top-down sample per image:
-    ``rec`` = E_q[log p(x|z1)], ``kl_top`` = KL(q(z2|x) || N(0, I)), ``kl_bottom`` = KL(q(z1|x,z2) || p(z1|z2))
-    (at the sampled z2: an unbiased estimate of its expectation over q(z2|x)), ``kl`` = their sum and
-    ``elbo = rec - kl_top - kl_bottom``."""
+def _term_sums(model: HierarchicalVAE, images: torch.Tensor, seed: int, batch_size: int, who: str,
+               keys: tuple[str, ...]) -> tuple[list[torch.Tensor], int]:
+    """The sums over ``images`` (float64) of the per-example terms ``keys`` of :meth:`HierarchicalVAE._terms`, one
+    seeded top-down sample per image, in eval mode and without gradients; and the number of images."""
     if not isinstance(model, HierarchicalVAE):
-        raise TypeError(f"elbo_terms needs a HierarchicalVAE; got {validate._kind(model)}")
+        raise TypeError(f"{who} needs a HierarchicalVAE; got {validate._kind(model)}")
     images, _ = model.check_inputs(images)
     seed, batch_size = validate.seed(seed), validate.count(batch_size, "batch_size")
     gen = torch.Generator().manual_seed(seed)
-    sums = torch.zeros(3, dtype=torch.float64)
+    sums: list[torch.Tensor] = []
     was = model.training
     model.eval()
     try:
         with torch.no_grad():
             for start in range(0, images.shape[0], batch_size):
                 t = model._terms(images[start:start + batch_size], gen)
-                sums += torch.stack([t["rec"].sum(), t["kl2"].sum(), t["kl1"].sum()]).double()
+                parts = [t[k].double().sum(0) for k in keys]
+                sums = parts if not sums else [a + b for a, b in zip(sums, parts)]
     finally:
         model.train(was)
-    rec, kl2, kl1 = (sums / images.shape[0]).tolist()
+    return sums, images.shape[0]
+
+
+def elbo_terms(model: HierarchicalVAE, images: torch.Tensor, *, seed: int = 0,
+               batch_size: int = 1000) -> dict[str, float]:
+    r"""The ELBO term by term, means over ``images`` in nats per example, one seeded top-down sample per image:
+    ``rec`` = E_q[log p(x|z1)], ``kl_top`` = KL(q(z2|x) || N(0, I)), ``kl_bottom`` = KL(q(z1|x,z2) || p(z1|z2))
+    (at the sampled z2: an unbiased estimate of its expectation over q(z2|x)), ``kl`` = their sum and
+    ``elbo = rec - kl_top - kl_bottom``."""
+    sums, n = _term_sums(model, images, seed, batch_size, "elbo_terms", ("rec", "kl2", "kl1"))
+    rec, kl2, kl1 = (float(v) / n for v in sums)
     return {"elbo": rec - kl2 - kl1, "rec": rec, "kl": kl2 + kl1, "kl_top": kl2, "kl_bottom": kl1}
 
 
@@ -211,24 +208,8 @@ def kl_per_dimension(model: HierarchicalVAE, images: torch.Tensor, *, seed: int 
     """The two KL terms split by latent dimension, means over ``images`` in nats per example (float64): ``"z2"``
     ``[top_dim]`` (KL(q(z2|x) || N(0, I)) per dimension) and ``"z1"`` ``[latent_dim]`` (KL(q(z1|x,z2) || p(z1|z2))
     per dimension at one seeded z2 per image). Their sums are :func:`elbo_terms`' ``kl_top`` and ``kl_bottom``."""
-    if not isinstance(model, HierarchicalVAE):
-        raise TypeError(f"kl_per_dimension needs a HierarchicalVAE; got {validate._kind(model)}")
-    images, _ = model.check_inputs(images)
-    seed, batch_size = validate.seed(seed), validate.count(batch_size, "batch_size")
-    gen = torch.Generator().manual_seed(seed)
-    s1 = torch.zeros(model.latent_dim, dtype=torch.float64)
-    s2 = torch.zeros(model.top_dim, dtype=torch.float64)
-    was = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            for start in range(0, images.shape[0], batch_size):
-                t = model._terms(images[start:start + batch_size], gen)
-                s1 += t["kl1_d"].double().sum(0)
-                s2 += t["kl2_d"].double().sum(0)
-    finally:
-        model.train(was)
-    return {"z1": s1 / images.shape[0], "z2": s2 / images.shape[0]}
+    (s1, s2), n = _term_sums(model, images, seed, batch_size, "kl_per_dimension", ("kl1_d", "kl2_d"))
+    return {"z1": s1 / n, "z2": s2 / n}
 
 
 def active_units_per_layer(model: HierarchicalVAE, images: torch.Tensor, threshold: float = 0.01) -> dict[str, int]:
@@ -338,22 +319,23 @@ def train_recipe(recipe: Any, x: torch.Tensor, y: torch.Tensor, *, epochs: int, 
 
 
 def _measure(model: HierarchicalVAE, x: torch.Tensor) -> dict[str, float]:
-    return {k: round(v, 4) for k, v in elbo_terms(model, x, seed=0).items()} | {"n": int(x.shape[0])}
+    return {k: round(v, 4) for k, v in elbo_terms(model, x, seed=PROTOCOL.seed).items()} | {"n": int(x.shape[0])}
 
 
 def evaluate_recipe(model: HierarchicalVAE, recipe: Any, x: torch.Tensor, y: Any = None) -> dict[str, Any]:
-    """The manifest figures (nats per example): ELBO term by term on the test set and on its first 1,000 images
-    (seed 0), active units per layer (threshold 0.01), and -log p(x) by L_k (k = recipe.iwae_k, seed 0) on the
-    first 1,000 test images."""
-    out: dict[str, Any] = {"test": _measure(model, x), "subset1000": _measure(model, x[:1000])}
-    au = active_units_per_layer(model, x)
+    """The manifest figures (nats per example), under :data:`vae_lib.protocol.PROTOCOL`: ELBO term by term on the
+    test set and on its first ``subset`` = 1,000 images (seed 0), active units per layer (threshold 0.01), and
+    -log p(x) by L_k (k = recipe.iwae_k, seed 0) on the first 1,000 test images."""
+    n, seed = PROTOCOL.subset, PROTOCOL.seed
+    out: dict[str, Any] = {"test": _measure(model, x), "subset1000": _measure(model, x[:n])}
+    au = active_units_per_layer(model, x, PROTOCOL.active_threshold)
     out["active_units"] = au["z1"] + au["z2"]
     out["active_units_z1"], out["active_units_z2"] = au["z1"], au["z2"]
-    out["active_unit_threshold"] = 0.01
+    out["active_unit_threshold"] = PROTOCOL.active_threshold
     out["nll_iwae"] = None
     if recipe.iwae_k:
         t0 = time.perf_counter()
-        b = iwae_bounds(model, x[:1000], recipe.iwae_k, seed=0)
+        b = iwae_bounds(model, x[:n], recipe.iwae_k, seed=seed)
         out["nll_iwae"] = {"value": round(float(-b.mean()), 4), "se": round(float(b.std() / math.sqrt(len(b))), 4),
-                           "k": recipe.iwae_k, "n": 1000, "seed": 0, "seconds": round(time.perf_counter() - t0, 1)}
+                           "k": recipe.iwae_k, "n": n, "seed": seed, "seconds": round(time.perf_counter() - t0, 1)}
     return out

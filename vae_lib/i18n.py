@@ -22,9 +22,13 @@ import os
 from functools import cache, lru_cache
 from pathlib import Path
 
-__all__ = ["LANGUAGES", "N_", "korean_font", "language", "set_language", "tr", "use_fonts"]
+__all__ = ["FIGURE_TEXT_MIME", "LANGUAGES", "N_", "Text", "figure_texts", "korean_font", "language", "set_language", "tr",
+           "use_fonts"]
 
 LANGUAGES = ("en", "ko")
+# In a translated edition every figure a notebook displays also carries the text drawn in it, under this MIME type
+# (JupyterLab and nbconvert show the PNG and ignore it); the check of the executed edition reads it.
+FIGURE_TEXT_MIME = "application/vnd.vae-lib.figure-text+json"
 _LOCALE = Path(__file__).resolve().parent / "locale"
 _chosen: str | None = None
 
@@ -48,6 +52,50 @@ def set_language(code: str) -> None:
     _chosen = code
     if code == "ko":
         _korean_font()
+        _record_figure_text()
+
+
+def figure_texts(fig) -> list[str]:
+    """Every text a matplotlib figure shows (titles, labels, legends, tick labels, annotations), once each, in order."""
+    from matplotlib.text import Text
+
+    seen: dict[str, None] = {}
+    for t in fig.findobj(Text):
+        text = t.get_text()
+        if t.get_visible() and text.strip():
+            seen.setdefault(text, None)
+    return list(seen)
+
+
+def _record_figure_text() -> None:
+    """In IPython, let every displayed figure carry :func:`figure_texts` under :data:`FIGURE_TEXT_MIME` (idempotent;
+    outside IPython nothing happens). The formatter runs after the PNG one, when the tick labels are drawn."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    formatter = getattr(shell, "display_formatter", None)
+    if formatter is None or FIGURE_TEXT_MIME in formatter.formatters:
+        return
+    from IPython.core.formatters import BaseFormatter
+    from matplotlib.figure import Figure
+    from traitlets import ObjectName, Unicode
+
+    class FigureTextFormatter(BaseFormatter):   # no printer registry: a kernel's config reload would empty it
+        format_type = Unicode(FIGURE_TEXT_MIME)
+        print_method = ObjectName("_repr_vae_lib_figure_text_")
+        _return_type = (list,)
+
+        def __call__(self, obj):
+            if not isinstance(obj, Figure) or language() == "en":
+                return None
+            try:
+                return figure_texts(obj)
+            except Exception:   # a figure it cannot read is shown anyway (the check then calls it stale)
+                return None
+
+    formatter.formatters[FIGURE_TEXT_MIME] = FigureTextFormatter()
 
 
 @cache
@@ -62,6 +110,24 @@ def N_(text: str) -> str:
     """Mark ``text`` for translation without translating it now (gettext's ``gettext_noop``): for strings
     defined at import time, such as the lecture app's tab captions, that :func:`tr` translates when shown."""
     return text
+
+
+class Text(str):
+    """A library string that a notebook prints: it compares, hashes and slices as its English text, and shows
+    itself (``print``, ``str()``, an f-string) in the current language. ``Text(N_("beta = {beta:g} against beta =
+    1"), beta=0.5)`` is the English ``"beta = 0.5 against beta = 1"``, shown as the translated template, filled in."""
+
+    def __new__(cls, template: str, **values):
+        obj = super().__new__(cls, template.format(**values) if values else template)
+        obj._template, obj._values = template, values
+        return obj
+
+    def __str__(self) -> str:
+        shown = tr(self._template)
+        return shown.format(**self._values) if self._values else shown
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
 
 
 def tr(text: str) -> str:

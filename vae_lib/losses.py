@@ -8,15 +8,17 @@ example**, summed over pixels (D) and latent dimensions (K), in **nats**. Encode
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 
 from . import validate
+from .interface import ELBO, Terms  # the objective and its two parts: the models' output
 
 __all__ = [
     "ELBO",
+    "Terms",
     "bernoulli_log_likelihood",
     "elbo",
     "gaussian_log_likelihood",
@@ -230,14 +232,6 @@ def reparameterize(
     return mu + (0.5 * logvar).exp() * eps
 
 
-class ELBO(NamedTuple):
-    """The evidence lower bound and its two terms, each ``[B]`` in nats per example."""
-
-    elbo: torch.Tensor
-    log_likelihood: torch.Tensor
-    kl: torch.Tensor
-
-
 def _check_beta(beta: float) -> float:
     try:
         return validate.number(beta, "beta", minimum=0.0)
@@ -310,7 +304,7 @@ def elbo(
     *,
     labels: torch.Tensor | None = None,
     generator: torch.Generator | None = None,
-) -> ELBO:
+) -> Terms:
     r"""The (beta-weighted) ELBO of a VAE, per example.
 
     .. math:: \mathcal{L}_\beta(x) = \mathbb{E}_{q_\phi(z\mid x)}[\log p_\theta(x\mid z)]
@@ -322,7 +316,8 @@ def elbo(
     ``log_likelihood(x, z) -> [S, B]`` (the VAEs in :mod:`vae_lib.models` and the toy models have
     both). For a conditional model pass ``labels``. Inputs are checked first (shape, dtype, pixels
     in [0, 1], labels as the model needs them).
-    Returns ``ELBO(elbo, log_likelihood, kl)``, each ``[B]``; ``elbo = log_likelihood - beta * kl``.
+    Returns :class:`Terms` ``(objective, log_likelihood, regularizer)``, each ``[B]``: the (beta-)ELBO, the
+    expected log-likelihood and the KL (also readable as ``.elbo`` and ``.kl``); ``elbo = log_likelihood - beta * kl``.
     """
     beta = _check_beta(beta)
     n_samples = validate.count(n_samples, "n_samples", cap="samples")
@@ -333,14 +328,14 @@ def elbo(
 
 
 def _elbo(model: torch.nn.Module, x: torch.Tensor, beta: float, n_samples: int, labels: torch.Tensor | None,
-          generator: torch.Generator | None) -> ELBO:
+          generator: torch.Generator | None) -> Terms:
     """:func:`elbo` without the input checks (the training loop checks its data once, not per batch)."""
     cond = () if labels is None else (labels,)
     mu, logvar = _enc(model, x, cond)
     z = reparameterize.unchecked(mu, logvar, n_samples, generator)
     rec = _loglik(model, x, z, cond).mean(0)
     kl = _klf(model)(mu, logvar, z)
-    return ELBO(rec - beta * kl, rec, kl)
+    return Terms(rec - beta * kl, rec, kl)
 
 
 def _check_iwae(a: dict[str, Any]) -> None:
@@ -387,7 +382,7 @@ def iwae_bound(
 
 
 def _iwae_terms(model: torch.nn.Module, x: torch.Tensor, k: int, labels: torch.Tensor | None,
-                generator: torch.Generator | None) -> ELBO:
+                generator: torch.Generator | None) -> Terms:
     """The importance-weighted objective for training (Burda et al. 2016): ``(L_k, mean log p(x|z_i), mean
     KL estimate)`` from one set of k samples per example (no input checks, no chunking: k is small)."""
     cond = () if labels is None else (labels,)
@@ -396,4 +391,4 @@ def _iwae_terms(model: torch.nn.Module, x: torch.Tensor, k: int, labels: torch.T
     rec = _loglik(model, x, z, cond)
     log_q_over_p = log_normal_diag.unchecked(z, mu, logvar) - _logp(model)(z)
     bound = torch.logsumexp(rec - log_q_over_p, dim=0) - math.log(k)
-    return ELBO(bound, rec.mean(0), log_q_over_p.mean(0))
+    return Terms(bound, rec.mean(0), log_q_over_p.mean(0))

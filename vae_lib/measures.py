@@ -2,7 +2,7 @@ r"""One function per quantity that more than one notebook reports, with one defa
 
 The series measures a few things about its 2-D models in several notebooks: where the codes lie (their spread),
 how many samples from a prior land in a *hole*, and how often the digit classifier (the *judge*) is confident about
-decoded images. Each is computed here, and only here, under :data:`PROTOCOL`, so that the same model gives the
+decoded images. Each is computed here, and only here, under :data:`PROTOCOL` (:mod:`vae_lib.protocol`, the series' one evaluation-settings object), so that the same model gives the
 same number in every notebook. A notebook that departs from the protocol passes its own :class:`Protocol` and says why.
 
 The protocol (every field of :class:`Protocol`):
@@ -24,41 +24,18 @@ The training and test codes of a model are computed once per model and protocol 
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
 from torch import nn
 
-from . import validate
+from .i18n import tr
+from .protocol import PROTOCOL, Protocol
 
 __all__ = ["PROTOCOL", "Judgement", "Protocol", "code_spread", "codes", "fitted_gaussian", "hole_fraction",
            "judge", "prior_samples", "real_confident_fraction"]
 
 
-@dataclass(frozen=True)
-class Protocol:
-    """How the shared measures are taken (see the module's docstring); :data:`PROTOCOL` is the default."""
-
-    n_train: int = 10_000
-    n_test: int = 10_000
-    n_samples: int = 10_000
-    quantile: float = 0.99
-    threshold: float = 0.8
-    n_real: int = 10_000
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        for name in ("n_train", "n_test", "n_samples", "n_real"):
-            validate.count(getattr(self, name), name)
-        validate.number(self.quantile, "quantile", minimum=0.0, maximum=1.0)
-        if not 0.0 <= validate.number(self.threshold, "threshold") < 1.0:
-            raise ValueError(f"threshold must lie in [0, 1); got {self.threshold}")
-        validate.count(self.seed, "seed", minimum=0)
-
-
-#: the one default protocol of the series
-PROTOCOL = Protocol()
 
 
 class Codes(NamedTuple):
@@ -77,8 +54,8 @@ class Judgement(NamedTuple):
     threshold: float
 
     def __str__(self) -> str:
-        return (f"confident (p > {self.threshold:g}) on {self.confident:.0%} of them "
-                f"(on {self.real:.0%} of real test digits)")
+        return tr("confident (p > {threshold:g}) on {confident:.0%} of them (on {real:.0%} of real test digits)").format(
+            threshold=self.threshold, confident=self.confident, real=self.real)   # printed in the notebooks
 
 
 _CODES: weakref.WeakKeyDictionary[nn.Module, dict[Protocol, Codes]] = weakref.WeakKeyDictionary()

@@ -26,6 +26,7 @@ from torch import nn
 from . import validate
 from .data import apply_pixels
 from .losses import _check_model_inputs, iwae_bound
+from .protocol import PROTOCOL
 from .train import evaluate
 
 __all__ = ["active_units", "bits_per_dim", "hole_fraction", "importance_weighted_bounds", "knn_accuracy",
@@ -252,7 +253,7 @@ __all__ += ["log_aggregate_posterior"]
 
 def rate_distortion(models: Mapping[float, nn.Module], images: torch.Tensor | None = None, *,
                     metrics: Mapping[float, tuple[float, float]] | None = None,
-                    n_eval: int = 1000, seed: int = 0) -> dict[float, tuple[float, float]]:
+                    n_eval: int = PROTOCOL.subset, seed: int = PROTOCOL.seed) -> dict[float, tuple[float, float]]:
     r"""Each model's point on the rate--distortion plane, in nats per example: ``{key: (rate, distortion)}``,
     rate :math:`= \mathrm{KL}(q(z\mid x)\,\|\,p(z))`, distortion :math:`= -\mathbb E_q[\log p(x\mid z)]` (their sum
     is the -ELBO). For each ``key, model`` of ``models`` (e.g. ``{beta: model}``), the first that exists:

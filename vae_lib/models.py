@@ -8,7 +8,8 @@ All three share one encoder/decoder design, so that comparing them changes one i
   Bernoulli (``decode`` gives logits) or a Gaussian over pixels (``decode`` gives the mean before a sigmoid);
 * the **ConditionalVAE** also feeds the label (one-hot) to the encoder and the decoder.
 
-**One interface answers what kind of model this is**, so callers never dispatch on classes:
+**One interface answers what kind of model this is**, so callers never dispatch on classes (the flags and the
+input checks are :class:`vae_lib.interface.ModelInterface`'s, shared with the hierarchical VAE):
 
 ========================  ==============================================================
 ``has_prior``             a prior p(z) to sample from (VAE, ConditionalVAE, AdversarialAutoencoder)
@@ -18,13 +19,12 @@ All three share one encoder/decoder design, so that comparing them changes one i
 ``encode(x, y=None)``     AE: ``z``; VAE: ``(mu, logvar)``
 ``decode(z, y=None)``     logits ``[..., 1, 28, 28]``; ``decode_mean`` gives pixel means in [0, 1]
 ``posterior_mean(x, y)``  the code of each image, ``E_q[z|x]`` (AE: z), batched, without gradients
-``terms(x, y, beta=)``    per-example ``(objective, log_likelihood, kl)`` (:class:`vae_lib.losses.ELBO`)
+``terms(x, y, beta=)``    per-example ``(objective, log_likelihood, regularizer)`` (:class:`vae_lib.losses.Terms`)
 ``check_inputs(x, y)``    the input checks every entry point runs once
 ========================  ==============================================================
 
-``arch="mlp"``: fully connected, ``D -> hidden[0] -> ... -> out``. ``arch="conv"``: two stride-2
-convolutions (28 -> 14 -> 7) before the fully connected layers, and the mirror image (transposed
-convolutions) in the decoder.
+``arch="mlp"``: fully connected, ``D -> hidden[0] -> ... -> out``. ``arch="conv"``: two stride-2 convolutions
+(28 -> 14 -> 7) before the fully connected layers, and the mirror image (transposed convolutions) in the decoder.
 """
 
 from __future__ import annotations
@@ -38,8 +38,9 @@ import torch
 from torch import nn
 
 from . import validate
+from .interface import ModelInterface
 from .losses import (
-    ELBO,
+    Terms,
     _check_beta,
     _elbo,
     _iwae_terms,
@@ -80,15 +81,9 @@ def _check_terms(a: dict[str, Any]) -> None:
 checked_terms = validate.checked(_check_terms)
 
 
-class LatentModel(nn.Module):
-    """What every model of :mod:`vae_lib.models` has: the config, the input checks, the decoder's
-    likelihood, and the interface listed in the module docstring."""
-
-    has_prior: bool = False       # a prior p(z) to sample from
-    has_elbo: bool = False        # an ELBO: a KL(q(z|x) || p(z)) per example
-    is_variational: bool = False  # the older name of has_elbo (kept; always equal to it)
-    is_conditional: bool = False
-    n_classes: int = 0
+class LatentModel(ModelInterface):
+    """What every model of :mod:`vae_lib.models` has: the config, the decoder's likelihood, and the interface
+    listed in the module docstring (flags, ``device``/``dtype`` and the input checks: :class:`ModelInterface`)."""
 
     def __init__(self, latent_dim: int, hidden: Sequence[int], arch: str, activation: str,
                  likelihood: str = "bernoulli", decoder_std: float | str | None = None) -> None:
@@ -124,35 +119,7 @@ class LatentModel(nn.Module):
             cfg.update(likelihood=self.likelihood, decoder_std=self.decoder_std)
         return cfg
 
-    @property
-    def device(self) -> torch.device:
-        return next(self.parameters()).device
-
-    @property
-    def dtype(self) -> torch.dtype:
-        """The dtype of the weights (float32 unless converted): inputs must have it (half precision is converted)."""
-        return next(self.parameters()).dtype
-
     # ---------------------------------------------------------------- checks
-    def check_inputs(self, x: Any, y: Any = None, *, values: bool = True,
-                     name: str = "images") -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Check images (shape, dtype, and with ``values`` their range and NaNs) and labels for this
-        model kind (required by a conditional model, refused by the others); ``name``: the argument, for messages."""
-        x = validate.images(x, values=values, dtype=self.dtype, name=name)
-        return x, self._check_labels(y, x.shape[0])
-
-    def _check_labels(self, y: Any, n: int | None) -> torch.Tensor | None:
-        if not self.is_conditional:
-            if y is not None:
-                raise ValueError(f"{type(self).__name__} is not conditional, but labels were given: drop them "
-                                 "(only a ConditionalVAE uses labels)")
-            return None
-        if y is None:
-            raise ValueError(f"a {type(self).__name__} needs the labels y of its inputs (one integer per image, "
-                             f"0 to {self.n_classes - 1})")
-        y = validate.labels(y, n if n is not None else len(y), self.n_classes)
-        return y.to(self.device)
-
     def _check_z(self, z: Any) -> torch.Tensor:
         return validate.codes(z, self.latent_dim, dtype=self.dtype)
 
@@ -267,12 +234,12 @@ class LatentModel(nn.Module):
         return torch.cat(out)
 
     def terms(self, x: torch.Tensor, y: torch.Tensor | None = None, *, beta: float = 1.0,
-              generator: torch.Generator | None = None, iwae_k: int = 1) -> ELBO:
+              generator: torch.Generator | None = None, iwae_k: int = 1) -> Terms:
         """Per-example ``(objective, log_likelihood, kl)``, in nats: what training maximizes. Every subclass
         decorates its ``terms`` with :func:`checked_terms` (the inputs are checked once per call)."""
         raise NotImplementedError
 
-    def _terms(self, x: torch.Tensor, y: torch.Tensor | None = None, **kw: Any) -> ELBO:
+    def _terms(self, x: torch.Tensor, y: torch.Tensor | None = None, **kw: Any) -> Terms:
         """:meth:`terms` without the checks: ``fit`` and ``evaluate`` check their data once, then call this
         batch by batch (a subclass's own ``terms`` runs as it is)."""
         terms = type(self).terms
@@ -307,10 +274,10 @@ class Autoencoder(LatentModel):
 
     @checked_terms
     def terms(self, x: torch.Tensor, y: torch.Tensor | None = None, *, beta: float = 1.0,
-              generator: torch.Generator | None = None, iwae_k: int = 1) -> ELBO:
+              generator: torch.Generator | None = None, iwae_k: int = 1) -> Terms:
         """``(rec, rec, 0)``: an autoencoder maximizes its reconstruction term alone (beta plays no part)."""
         rec = self.log_likelihood(x, self.encoder(x))
-        return ELBO(rec, rec, torch.zeros_like(rec))
+        return Terms(rec, rec, torch.zeros_like(rec))
 
 
 class VAE(LatentModel):
@@ -394,7 +361,7 @@ class VAE(LatentModel):
 
     @checked_terms
     def terms(self, x: torch.Tensor, y: torch.Tensor | None = None, *, beta: float = 1.0,
-              generator: torch.Generator | None = None, iwae_k: int = 1) -> ELBO:
+              generator: torch.Generator | None = None, iwae_k: int = 1) -> Terms:
         """The beta-ELBO terms with one sample; ``iwae_k > 1``: the importance-weighted bound L_k as the
         objective, with the reconstruction and KL terms averaged over its k samples (beta must be 1)."""
         if iwae_k > 1:
@@ -416,10 +383,9 @@ class ConditionalVAE(VAE):
 
     is_conditional = True
 
-    def __init__(self, latent_dim: int, n_classes: int = 10, hidden: Sequence[int] = (512, 256),
-                 arch: str = "mlp", activation: str = "silu", likelihood: str = "bernoulli",
-                 decoder_std: float | str | None = None, prior: str = "normal",
-                 prior_components: int | None = None) -> None:
+    def __init__(self, latent_dim: int, n_classes: int = 10, hidden: Sequence[int] = (512, 256), arch: str = "mlp",
+                 activation: str = "silu", likelihood: str = "bernoulli", decoder_std: float | str | None = None,
+                 prior: str = "normal", prior_components: int | None = None) -> None:
         n_classes = validate.count(n_classes, "n_classes", minimum=2, cap="n_classes")
         self._build(latent_dim, hidden, arch, activation, likelihood, decoder_std, prior, prior_components,
                     n_classes)

@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from torchvision.utils import make_grid
 
 from . import validate
+from .i18n import N_, tr
 
 __all__ = ["image_grid", "latent_grid", "latent_scatter", "plot_history", "show_images"]
 
@@ -89,7 +90,7 @@ def show_images(rows: Sequence[torch.Tensor], row_titles: Sequence[str], *, titl
 
 
 def latent_scatter(z: torch.Tensor, labels: torch.Tensor | None = None, *, ax: Axes | None = None,
-                   title: str = "Latent codes of test images", class_names: Sequence[str] | None = None,
+                   title: str = N_("Latent codes of test images"), class_names: Sequence[str] | None = None,
                    s: float = 3.0, alpha: float = 0.6) -> Figure:
     """Scatter 2-D codes ``z [N, 2]`` coloured by label, with a legend of classes."""
     validate.float_tensor(z, "z (the codes)", finite="nan")
@@ -119,15 +120,16 @@ def latent_scatter(z: torch.Tensor, labels: torch.Tensor | None = None, *, ax: A
             m = labels == c
             name = class_names[c] if class_names is not None else str(c)
             ax.scatter(z[m, 0], z[m, 1], s=s, alpha=alpha, color=cmap(c % 10), label=name, rasterized=True)
-        ax.legend(markerscale=4, fontsize=8, loc="upper right", framealpha=0.8, title="label")
+        ax.legend(markerscale=4, fontsize=8, loc="upper right", framealpha=0.8, title=tr("label"))
     ax.set_xlabel("$z_1$")
     ax.set_ylabel("$z_2$")
-    ax.set_title(title)
+    ax.set_title(tr(title))   # the default title in the current language; a caller's own title as given
     return ax.figure
 
 
-def plot_history(history: Sequence[dict], *, title: str = "Training curves") -> Figure:
-    """ELBO, reconstruction term and KL per epoch (train and test), in nats per example."""
+def plot_history(history: Sequence[dict], *, title: str = N_("Training curves")) -> Figure:
+    """ELBO, reconstruction term and KL per epoch (train and test), in nats per example (words in the current
+    language, :func:`vae_lib.i18n.tr`)."""
     if isinstance(history, (str, bytes, dict)) or not isinstance(history, Sequence) or not history:
         raise TypeError(f"history must be what fit returns: a non-empty list of dicts, one per epoch; got "
                         f"{validate._kind(history) if not isinstance(history, Sequence) or isinstance(history, (str, dict)) else 'an empty list'}")
@@ -140,16 +142,16 @@ def plot_history(history: Sequence[dict], *, title: str = "Training curves") -> 
     epochs = [r["epoch"] for r in history]
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.2))
     for ax, key, name in zip(axes, ("elbo", "rec", "kl"),
-                             ("ELBO", "reconstruction  E_q[log p(x|z)]", "KL(q(z|x) || p(z))")):
-        for split, style in (("train", "-o"), ("test", "--s")):
+                             ("ELBO", tr("reconstruction  E_q[log p(x|z)]"), "KL(q(z|x) || p(z))")):
+        for split, label, style in (("train", tr("train"), "-o"), ("test", tr("test"), "--s")):
             vals = [r[f"{split}_{key}"] for r in history]
             if any(v == v for v in vals):  # skip all-NaN series
-                ax.plot(epochs, vals, style, label=split, markersize=3)
+                ax.plot(epochs, vals, style, label=label, markersize=3)
         ax.set_title(name)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("nats per example")
+        ax.set_xlabel(tr("epoch"))
+        ax.set_ylabel(tr("nats per example"))
         ax.legend()
-    fig.suptitle(title)
+    fig.suptitle(tr(title))
     fig.tight_layout()
     return fig
 
@@ -161,7 +163,7 @@ def _check_ax(ax: Any) -> None:
 
 @torch.no_grad()
 def latent_grid(model: torch.nn.Module, extent: tuple[float, float, float, float] = (-3.0, 3.0, -3.0, 3.0),
-                n: int = 15, *, ax: Axes | None = None, title: str = "Decoded latent plane") -> Figure:
+                n: int = 15, *, ax: Axes | None = None, title: str = N_("Decoded latent plane")) -> Figure:
     """Decode an ``n x n`` grid of 2-D codes and tile the images where their codes lie.
 
     ``extent = (z1_min, z1_max, z2_min, z2_max)``. The tile centred at ``(z1, z2)`` shows
@@ -206,5 +208,5 @@ def latent_grid(model: torch.nn.Module, extent: tuple[float, float, float, float
               extent=(x0 - dx / 2, x1 + dx / 2, y0 - dy / 2, y1 + dy / 2))
     ax.set_xlabel("$z_1$")
     ax.set_ylabel("$z_2$")
-    ax.set_title(title)
+    ax.set_title(tr(title))
     return ax.figure

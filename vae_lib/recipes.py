@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from .i18n import N_, Text
+
 __all__ = ["BETAS", "RECIPES", "Recipe"]
 
 #: the beta grid of the ``vae-2d-beta-*`` and ``vae-10d-beta-*`` models (0 = reconstruction only)
@@ -198,8 +200,12 @@ class Pair:
     a: str
     b: str
     differs: frozenset[str]
-    what: str
+    what: str           # shown in the current language when printed (vae_lib.i18n.Text); compares as English
     where: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.what, Text):
+            object.__setattr__(self, "what", Text(self.what))
 
 
 def recipe_differences(a: Recipe, b: Recipe) -> set[str]:
@@ -219,46 +225,47 @@ def recipe_differences(a: Recipe, b: Recipe) -> set[str]:
 def _pairs() -> list[Pair]:
     out = [
         Pair("ae-2d", "vae-2d", frozenset({"model_class", "iwae_k"}),
-             "what the VAE adds: a stochastic encoder and the KL to N(0, I) (an AE has no likelihood bound to "
-             "estimate, hence no iwae_k)", ("01", "02", "07")),
+             N_("what the VAE adds: a stochastic encoder and the KL to N(0, I) (an AE has no likelihood bound to "
+                "estimate, hence no iwae_k)"), ("01", "02", "07")),
         Pair("vae-2d", "cvae-2d", frozenset({"model_class", "config.n_classes", "iwae_k"}),
-             "what conditioning on the label adds", ("09",)),
+             N_("what conditioning on the label adds"), ("09",)),
         Pair("vae-20d-e30", "conv-vae-20d", frozenset({"config.hidden", "config.arch"}),
-             "MLP vs convolutional networks, on an equal budget of 30 epochs (the conv net costs more per epoch)",
+             N_("MLP vs convolutional networks, on an equal budget of 30 epochs (the conv net costs more per epoch)"),
              ("06",)),
-        Pair("vae-20d-e30", "vae-20d", frozenset({"epochs"}), "30 against 100 epochs of the same MLP", ("06",)),
-        Pair("vae-10d-beta-1", "vae-10d-beta-1-e24", frozenset({"epochs"}), "beta = 1: 8 against 24 epochs",
+        Pair("vae-20d-e30", "vae-20d", frozenset({"epochs"}), N_("30 against 100 epochs of the same MLP"), ("06",)),
+        Pair("vae-10d-beta-1", "vae-10d-beta-1-e24", frozenset({"epochs"}), N_("beta = 1: 8 against 24 epochs"),
              ("08",)),
-        Pair("vae-10d-beta-0.5", "vae-10d-beta-0.5-e24", frozenset({"epochs"}), "beta = 0.5: 8 against 24 epochs",
+        Pair("vae-10d-beta-0.5", "vae-10d-beta-0.5-e24", frozenset({"epochs"}), N_("beta = 0.5: 8 against 24 epochs"),
              ("08",)),
-        Pair("vae-10d-beta-1", "vae-10d-beta-1-warmup", frozenset({"kl_warmup_epochs"}), "KL warm-up", ("08",)),
-        Pair("vae-2d", "vamp-2d", frozenset({"config.prior", "config.prior_components"}), "a VampPrior", ("11",)),
-        Pair("vae-2d", "mog-2d", frozenset({"config.prior", "config.prior_components"}), "a mixture prior", ("11",)),
-        Pair("vae-2d", "iwae-2d", frozenset({"extra.iwae_k_train"}), "training on L_5 instead of the ELBO",
+        Pair("vae-10d-beta-1", "vae-10d-beta-1-warmup", frozenset({"kl_warmup_epochs"}), N_("KL warm-up"), ("08",)),
+        Pair("vae-2d", "vamp-2d", frozenset({"config.prior", "config.prior_components"}), N_("a VampPrior"), ("11",)),
+        Pair("vae-2d", "mog-2d", frozenset({"config.prior", "config.prior_components"}), N_("a mixture prior"), ("11",)),
+        Pair("vae-2d", "iwae-2d", frozenset({"extra.iwae_k_train"}), N_("training on L_5 instead of the ELBO"),
              ("11",)),
-        Pair("vae-2d-beta-0", "vae-10d-beta-0", frozenset({"config.latent_dim"}), "K = 2 against K = 10 at beta = 0",
+        Pair("vae-2d-beta-0", "vae-10d-beta-0", frozenset({"config.latent_dim"}), N_("K = 2 against K = 10 at beta = 0"),
              ("01",)),
         Pair("vae-20d-e30", "hvae-20d-e30", frozenset({"model_class", "trainer", "config.top_dim", "config.top_hidden"}),
-             "one latent layer against two (a top layer z2 of 10 dimensions over the same z1 of 20, top-down "
-             "inference); the same trunk, data, seed and 30 epochs", ("13",)),
+             N_("one latent layer against two (a top layer z2 of 10 dimensions over the same z1 of 20, top-down "
+                "inference); the same trunk, data, seed and 30 epochs"), ("13",)),
         Pair("hvae-small-e10", "hvae-small-e10-freebits", frozenset({"extra.free_bits_top"}),
-             "free bits on the top layer of a hierarchical VAE", ("13",)),
+             N_("free bits on the top layer of a hierarchical VAE"), ("13",)),
         Pair("ae-2d", "aae-2d", frozenset({"model_class", "config.disc_hidden"}),
-             "an adversarial regularizer on the AE's codes", ("11",)),
+             N_("an adversarial regularizer on the AE's codes"), ("11",)),
         Pair("vqvae-64-no-restarts", "vqvae-64", frozenset({"extra.restart_every"}),
-             "dead-code restarts against codebook collapse", ("12",)),
+             N_("dead-code restarts against codebook collapse"), ("12",)),
     ]
     for group in ("beta-2d", "beta-10d"):
         grid = [r for r in RECIPES.values() if r.group == group]
         ref = next(r for r in grid if r.beta == 1.0)
-        out += [Pair(ref.name, r.name, frozenset({"beta"}), f"beta = {r.beta:g} against beta = 1", ("02", "07", "08"))
+        out += [Pair(ref.name, r.name, frozenset({"beta"}),
+                 Text(N_("beta = {beta:g} against beta = 1"), beta=r.beta), ("02", "07", "08"))
                 for r in grid if r is not ref]
     likelihoods = [r for r in RECIPES.values() if r.group == "fashion-likelihoods"]
     out += [Pair(likelihoods[0].name, r.name,
-                 frozenset({"config.likelihood", "config.decoder_std"}), "the decoder's likelihood", ("10",))
+                 frozenset({"config.likelihood", "config.decoder_std"}), N_("the decoder's likelihood"), ("10",))
             for r in likelihoods[1:]]
     gauss = [r for r in likelihoods if r.config.get("likelihood") == "gaussian"]   # s = 1, 0.1, learned, per pixel
-    out += [Pair(a.name, b.name, frozenset({"config.decoder_std"}), "the Gaussian decoder's s", ("10",))
+    out += [Pair(a.name, b.name, frozenset({"config.decoder_std"}), N_("the Gaussian decoder's s"), ("10",))
             for a, b in zip(gauss, gauss[1:])]
     return out
 

@@ -19,14 +19,13 @@ set ``q_logvar`` to ``-log diag(S^-1)``, or fit it, as notebook 04 does).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import torch
 from torch import nn
 
 from . import validate
 from .losses import LOG_2PI, gaussian_log_likelihood
+from .runtime import one_thread  # noqa: F401 - also a name of this module (its old home)
 
 __all__ = ["LinearGaussian", "NonlinearToy1D", "fit_gaussian_1d", "gaussian_kl_1d", "kl_quadrature", "mixture_log_pdf",
            "one_thread"]
@@ -136,24 +135,6 @@ def _check_q(x: float, mu: float | torch.Tensor, sigma: float | torch.Tensor) ->
     validate.number(x, "x (the observation)")
     validate.number(mu, "mu (q's mean)")
     validate.number(sigma, "sigma (q's standard deviation)", minimum=0.0, strict_min=True)
-
-
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """Run small tensor work on one thread, then restore the thread count.
-
-    Vectors of ~10^4 numbers (a grid, one decoded image) are faster on one thread; on a busy
-    2-core machine, splitting them over threads that must wait for each other measured
-    100x slower (60 ms instead of 0.3 ms for one ``elbo_terms``).
-    """
-    n = torch.get_num_threads()
-    if n != 1:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        if n != 1:
-            torch.set_num_threads(n)
 
 
 class NonlinearToy1D:

@@ -19,7 +19,8 @@ from torch import nn
 
 from . import validate
 from .data import BINARIZE_PIXELS, PIXELS, apply_pixels, batches
-from .losses import ELBO, _check_beta
+from .i18n import tr
+from .losses import Terms, _check_beta
 
 __all__ = ["History", "TrainingDivergedError", "evaluate", "fit", "kl_weight", "resolve_device", "train_step"]
 
@@ -112,7 +113,7 @@ def _check_train_step(a: dict[str, Any]) -> None:
 
 @validate.checked(_check_train_step)
 def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor | None = None,
-               *, beta: float = 1.0, generator: torch.Generator | None = None, iwae_k: int = 1) -> ELBO:
+               *, beta: float = 1.0, generator: torch.Generator | None = None, iwae_k: int = 1) -> Terms:
     r"""One gradient step on a batch: maximize the batch mean of the beta-ELBO (of the reconstruction
     term for an Autoencoder).
 
@@ -126,13 +127,13 @@ def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tens
     ``train_step.unchecked``, batch by batch.)
     """
     out = model._terms(x, y, beta=beta, generator=generator, iwae_k=iwae_k)
-    loss = -out.elbo.mean()
+    loss = -out.objective.mean()
     if not torch.isfinite(loss):
         raise TrainingDivergedError(f"the loss became {loss.item()}")
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
-    return ELBO(*(t.detach() for t in out))
+    return Terms(*(t.detach() for t in out))
 
 
 @torch.no_grad()
@@ -159,7 +160,7 @@ def evaluate(model: nn.Module, images: torch.Tensor, *, labels: torch.Tensor | N
             x = images[start:start + batch_size].to(device)
             y = None if labels is None else labels[start:start + batch_size]
             out = model._terms(x, y, generator=gen)
-            sums += torch.stack([out.elbo.sum(), out.log_likelihood.sum(), out.kl.sum()]).double().cpu()
+            sums += torch.stack([out.objective.sum(), out.log_likelihood.sum(), out.regularizer.sum()]).double().cpu()
     finally:
         model.train(was_training)
     mean = (sums / n).tolist()
@@ -272,7 +273,7 @@ def fit(
     from tqdm.auto import tqdm
 
     history = History()
-    bar = tqdm(total=total_steps, disable=not progress, unit="batch", desc="fit")
+    bar = tqdm(total=total_steps, disable=not progress, unit="batch", desc=tr("training"))
     step = 0
     try:
         for epoch in range(1, epochs + 1):
@@ -318,8 +319,8 @@ def fit(
                 on_epoch(model, row)
                 model.train()
             shown = row["test_elbo"] if not math.isnan(row["test_elbo"]) else row["train_elbo"]
-            bar.set_postfix_str(f"epoch {epoch}: " + (f"rec {train[2]:.1f}" if ae else f"ELBO {shown:.1f}")
-                                + " nats")
+            bar.set_postfix_str(tr("epoch {epoch}: rec {rec:.1f} nats").format(epoch=epoch, rec=train[2]) if ae else
+                                tr("epoch {epoch}: ELBO {elbo:.1f} nats").format(epoch=epoch, elbo=shown))
     except KeyboardInterrupt:
         history.interrupted = True
         print(f"Training interrupted in epoch {len(history) + 1}; the weights trained so far are kept "

@@ -3,7 +3,7 @@
 * :func:`find_chromium` -- Debian's Chromium (or ``$CHROMIUM_PATH``); Playwright is always given this
   ``executable_path`` and never downloads a browser.
 * :func:`running_lab` -- JupyterLab on 127.0.0.1 (a free port, a random token, throw-away config,
-  runtime, settings and workspace folders) with the ``vae_tools.jupyter_nodelay`` server extension
+  runtime, settings and workspace folders) with the ``vae_lib.jupyter_nodelay`` server extension
   enabled as ``make`` enables it.
 * :func:`running_voila` -- ``make present``'s Voilà command (:data:`VOILA_ARGS`: the lecture app with
   kernel websockets that send without Nagle's delay) on a free port.
@@ -30,9 +30,10 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-__all__ = ["CHROMIUM_FLAGS", "LATENCY_CLOCK_JS", "REPO", "SIGNATURE_JS", "VOILA_ARGS", "WAIT_PAINTED_JS", "find_chromium",
-           "free_port", "running_lab", "running_voila", "stop_process_group"]
+__all__ = ["CHROMIUM_FLAGS", "LATENCY_CLOCK_JS", "LOCAL_URLS", "REPO", "SIGNATURE_JS", "VOILA_ARGS", "WAIT_PAINTED_JS", "find_chromium",
+           "free_port", "offline_context", "running_lab", "running_voila", "stop_process_group"]
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM_CANDIDATES = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
@@ -40,7 +41,7 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
                   "--disable-component-update", "--no-first-run"]
 #: what ``make present`` passes to Voilà besides the notebook (kept equal to the Makefile's; a test checks)
 VOILA_ARGS = ["--no-browser", "--Voila.ip=127.0.0.1",
-              "--Voila.kernel_websocket_connection_class=vae_tools.jupyter_nodelay.NoDelayWebsocketConnection"]
+              "--Voila.kernel_websocket_connection_class=vae_lib.jupyter_nodelay.NoDelayWebsocketConnection"]
 
 
 def find_chromium() -> str | None:
@@ -103,7 +104,7 @@ def running_lab(root: Path, notebooks: dict[str, dict], env_extra: dict[str, str
     """Start JupyterLab serving ``notebooks`` from ``root/work``; yields ``{"base", "token", "log"}``.
 
     127.0.0.1 only, a free port, a random token, config / runtime / settings / workspace folders
-    under ``root``, the ``vae_tools.jupyter_nodelay`` server extension enabled (the file ``make``
+    under ``root``, the ``vae_lib.jupyter_nodelay`` server extension enabled (the file ``make``
     installs); the server's whole process group (kernels included) is stopped on exit.
     """
     work = root / "work"
@@ -119,10 +120,10 @@ def running_lab(root: Path, notebooks: dict[str, dict], env_extra: dict[str, str
         (d / f"{plugin}.jupyterlab-settings").write_text(json.dumps(value))
     env = _private_env(root)
     env["JUPYTERLAB_SETTINGS_DIR"] = str(settings)
-    # what `make` installs into .venv/etc/jupyter: the vae_tools.jupyter_nodelay server extension
+    # what `make` installs into .venv/etc/jupyter: the vae_lib.jupyter_nodelay server extension
     conf_d = root / "config" / "jupyter_server_config.d"
     conf_d.mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO / "jupyter-config" / "jupyter_server_config.d" / "vae_tools.json", conf_d)
+    shutil.copy(REPO / "jupyter-config" / "jupyter_server_config.d" / "vae_lib.json", conf_d)
     env.update(env_extra or {})
     port, token = free_port(), secrets.token_hex(16)
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
@@ -265,3 +266,23 @@ SIGNATURE_JS = """
   };
 })();
 """
+
+
+#: the URLs a page opened from a file may load with the network off: files, inline data, blobs it made itself
+LOCAL_URLS = ("file:", "data:", "blob:")
+
+
+def offline_context(browser: Any, far: list[str], **kwargs: Any) -> Any:
+    """A playwright browser context in which every request for anything but :data:`LOCAL_URLS` is aborted and its
+    URL appended to ``far`` (the caller asserts ``far`` is empty, or that a canary request landed in it)."""
+    context = browser.new_context(**kwargs)
+
+    def block(route: Any) -> None:
+        if route.request.url.startswith(LOCAL_URLS):
+            route.continue_()
+        else:
+            far.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", block)
+    return context

@@ -4,22 +4,28 @@ English is the source. A translator edits ``translations/<lang>/notebooks/NN_nam
 reads it: Poedit, Lokalize, Weblate ...), never a notebook's JSON:
 
 * one entry per **markdown cell**: ``msgctxt`` is the cell's id, ``msgid`` its English text;
-* one entry per **text drawn in a figure** by a code cell (the string given to ``set_title``, ``set_xlabel``,
-  ``set_ylabel``, ``suptitle``, ``annotate``, ``text`` or as ``title=``, ``xlabel=``, ``ylabel=``, ``label=``):
-  ``msgctxt`` is ``"<cell id>:<n>"``. An f-string keeps its ``{placeholders}``: the translation must have
-  the same ones.
+* one entry per **string a code cell shows** (:mod:`vae_tools.code_strings`): what it prints (``print``'s
+  f-strings, joins, implicitly concatenated and multi-line literals, quoted column headings), what it draws
+  (``set_title``, ``legend``, ``label=`` ...), a widget's ``description=``, and strings held in variables that
+  are shown (notebook 10's ``LABELS``): ``msgctxt`` is ``"<cell id>:<n>"``. An f-string keeps its
+  ``{placeholders}``: the translation must have the same ones (a quoted heading inside one may be translated).
+  A held string compared elsewhere (``row["Gaussian, s = 1"]``) is one entry, translated at every copy.
 
 The strings the library shows (the lecture app, the explorers, default figure titles: every ``tr("...")`` in
 ``vae_lib``) live in ``translations/<lang>/vae_lib.po``, compiled into the package's gettext catalog.
 
     python -m vae_tools.translate update   # add new cells/strings to the catalogs; changed English -> fuzzy
     python -m vae_tools.translate build    # write notebooks/<lang>/*.ipynb from the English ones + catalogs
-    python -m vae_tools.translate check    # exit 1: missing or stale translations, built files out of date
+    python -m vae_tools.translate check    # exit 1: missing or stale translations, built files out of date, or an
+                                           # executed notebook that prints or draws English (output_check)
     python -m vae_tools.translate compile  # translations/<lang>/vae_lib.po -> vae_lib/locale/.../vae_lib.mo
 
 A built notebook has the English notebook's cells, in order, with the same ids: markdown from the catalog,
-code identical except the figure strings (and one generated first line, ``set_language("<lang>")``), and
-the English outputs, until ``make translate`` executes it (figures then carry the translated text).
+code identical except the shown strings (and one generated first line, ``set_language("<lang>")``), and
+the English outputs, until ``make translate`` executes it. Executed, every figure also carries the text drawn in it
+(:data:`vae_lib.i18n.FIGURE_TEXT_MIME`), and ``check`` fails, naming notebook and cell, on any output or figure that
+still shows English outside ``translations/<lang>/allowed_english.toml`` (:mod:`vae_tools.output_check`), so that a
+string the extraction missed cannot pass silently.
 """
 
 from __future__ import annotations
@@ -35,14 +41,14 @@ from pathlib import Path
 
 import polib
 
+from vae_lib.i18n import LANGUAGES
+from vae_tools import output_check
+from vae_tools.code_strings import _MAGIC, cell_strings, notebook_strings
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 CATALOGS = ROOT / "translations"
-LANGS = ("ko",)
-FIGURE_CALLS = {"set_title", "set_xlabel", "set_ylabel", "suptitle", "annotate", "text", "supxlabel", "supylabel"}
-FIGURE_KEYWORDS = {"title", "xlabel", "ylabel", "label"}
-FIGURE_LIST_CALLS = {"show_images", "show_rows"}   # (rows, row_titles, [title]): the arguments after the first
-_MAGIC = re.compile(r"^\s*(?:%|!(?!=)).*$", re.M)   # IPython magics and shell lines (not a "!=" continuation)
+LANGS = tuple(code for code in LANGUAGES if code != "en")   # the editions translated from English (vae_lib.i18n)
 
 
 def english_notebooks() -> list[Path]:
@@ -62,61 +68,39 @@ def _source(cell: dict) -> str:
     return "".join(cell["source"])
 
 
-# ----------------------------------------------------------------------------------------- figure strings
+# ----------------------------------------------------------------------------------------- shown strings
 def figure_strings(code: str) -> list[tuple[int, int, str, str]]:
-    """The figure texts of a code cell: ``(start, end, prefix+quote, text)`` character spans of string
-    literals (plain or f-strings, on one line) passed where a figure draws text, in source order: the first
-    argument of ``set_title``, ``set_xlabel`` ...; ``title=``, ``xlabel=``, ``ylabel=``, ``label=``; and the
-    literals in a list or tuple given to them (e.g. ``show_images``' row titles). ``text`` is the literal as
-    written in the source (escapes included). A text held in a variable is not found: write it at the call.
-    """
-    parsed = _MAGIC.sub(lambda m: "#" + " " * (len(m.group()) - 1) if m.group() else m.group(), code)
-    try:
-        tree = ast.parse(parsed)
-    except SyntaxError:
-        return []
-    raw = code.encode("utf-8")           # ast's col_offset counts UTF-8 bytes
-    starts = [0]
-    for line in code.encode("utf-8").splitlines(keepends=True):
-        starts.append(starts[-1] + len(line))
-
-    def literals(node: ast.AST) -> list[ast.AST]:
-        if isinstance(node, (ast.List, ast.Tuple)):
-            return [n for elt in node.elts for n in literals(elt)]
-        if isinstance(node, ast.JoinedStr) or (isinstance(node, ast.Constant) and isinstance(node.value, str)):
-            return [node]
-        return []
-
-    found = []
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
-        name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-        args = list(node.args[:1]) if name in FIGURE_CALLS else []
-        if name in FIGURE_LIST_CALLS:
-            args += list(node.args[1:3])
-        args += [k.value for k in node.keywords if k.arg in FIGURE_KEYWORDS]
-        for a in (lit for arg in args for lit in literals(arg)):
-            if a.lineno != a.end_lineno:
-                continue
-            b0 = starts[a.lineno - 1] + a.col_offset
-            b1 = starts[a.end_lineno - 1] + a.end_col_offset
-            literal = raw[b0:b1].decode("utf-8")
-            s = len(raw[:b0].decode("utf-8"))
-            m = re.match(r"^([rRfFbBuU]*)(['\"])(.*)\2$", literal, re.S)
-            if m and not m.group(3).startswith(m.group(2) * 2) and _has_words(m.group(3)):
-                found.append((s, s + len(literal), m.group(1) + m.group(2), m.group(3)))
-    return sorted(set(found))
+    """The shown texts of one code cell on its own: ``(start, end, head, text)`` spans of the literals a reader sees
+    (printed, drawn in a figure, in a widget; :mod:`vae_tools.code_strings`), in source order."""
+    return [(sp.start, sp.end, sp.head, sp.text) for sp in cell_strings(code)]
 
 
-def _has_words(text: str) -> bool:
-    """Worth translating: a word of three letters or more outside $math$ and {placeholders} ("q", "$z_1$" are not)."""
-    bare = re.sub(r"\$[^$]*\$|\{[^{}]*\}", " ", text)
-    return re.search(r"[A-Za-z]{3,}", bare) is not None
+def _code_cells(nb: dict) -> list[tuple[str, str]]:
+    return [(c["id"], _source(c)) for c in nb["cells"] if c["cell_type"] == "code"]
 
 
-def _placeholders(text: str) -> list[str]:
-    return sorted(re.findall(r"(?<!\{)\{[^{}]*\}(?!\})", text))
+def _placeholders(text: str, shared: dict[str, str] | None = None) -> list[str]:
+    """The {placeholders} of an f-string or format string. A quoted literal in one is shown text and may be translated
+    (``{'model':22s}``, a column heading; ``{x or 'none'}``), so it counts as ``'…'``, except a key (``{row['kl']}``),
+    which is code and must stay, or, for a held string translated notebook-wide (``{gap['Bernoulli read as CB']}``),
+    become its translation, given in ``shared``."""
+    out = []
+    for p in re.findall(r"(?<!\{)\{[^{}]*\}(?!\})", text):
+        p = re.sub(r"(\[?)(['\"])[^'\"]*\2", lambda m: m.group() if m.group(1) else f"{m.group(2)}…{m.group(2)}", p)
+        for english, korean in (shared or {}).items():
+            p = p.replace(f"'{english}'", f"'{korean}'").replace(f'"{english}"', f'"{korean}"')
+        out.append(p)
+    return sorted(out)
+
+
+def _shared(nb: dict, po: dict) -> dict[str, str]:
+    """The held strings translated notebook-wide (one entry, several literals), English -> translation."""
+    spans = [x for lst in notebook_strings(_code_cells(nb)).values() for x in lst]
+    count: dict[str, int] = {}
+    for _, ctx in spans:
+        count[ctx] = count.get(ctx, 0) + 1
+    return {sp.text: po[ctx].msgstr for sp, ctx in spans
+            if count[ctx] > 1 and ctx in po and po[ctx].msgstr and "fuzzy" not in po[ctx].flags}
 
 
 # ----------------------------------------------------------------------------------------- catalogs
@@ -126,13 +110,18 @@ def catalog_path(notebook: Path, lang: str) -> Path:
 
 def entries(notebook: Path) -> Iterator[tuple[str, str, str]]:
     """``(msgctxt, msgid, where)`` for every translatable piece of an English notebook, in order."""
-    for i, cell in enumerate(_read(notebook)["cells"]):
+    nb = _read(notebook)
+    shown = notebook_strings(_code_cells(nb))
+    for i, cell in enumerate(nb["cells"]):
         src = _source(cell)
         if cell["cell_type"] == "markdown" and src.strip():
             yield cell["id"], src, f"{notebook.name} cell {i}"
         elif cell["cell_type"] == "code":
-            for n, (_, _, _, text) in enumerate(figure_strings(src)):
-                yield f"{cell['id']}:{n}", text, f"{notebook.name} cell {i} (figure text)"
+            seen = set()
+            for sp, ctx in shown[cell["id"]]:
+                if ctx.startswith(cell["id"] + ":") and ctx not in seen:
+                    seen.add(ctx)
+                    yield ctx, sp.text, f"{notebook.name} cell {i} (shown text)"
 
 
 def update(lang: str) -> list[str]:
@@ -157,10 +146,9 @@ def update(lang: str) -> list[str]:
             if e is None:
                 e = polib.POEntry(msgctxt=ctx, msgid=text, msgstr="")
                 changes.append(f"new: {where}")
-            elif e.msgid != text:
-                e.previous_msgid, e.msgid = e.msgid, text
-                if "fuzzy" not in e.flags:
-                    e.flags.append("fuzzy")
+            elif e.msgid != text:            # a copy: the old entry may still move to another msgctxt
+                e = polib.POEntry(msgctxt=ctx, msgid=text, msgstr=e.msgstr, previous_msgid=e.msgid,
+                                  flags=[*(f for f in e.flags if f != "fuzzy"), "fuzzy"])
                 changes.append(f"stale: {where}")
             e.occurrences = [(where, "")]
             new.append(e)
@@ -178,6 +166,7 @@ def problems(lang: str) -> list[str]:
             out.append(f"{nb.name}: no catalog {path.relative_to(ROOT)} (run `python -m vae_tools.translate update`)")
             continue
         po = {e.msgctxt: e for e in polib.pofile(str(path))}
+        shared = _shared(_read(nb), po)
         for ctx, text, where in entries(nb):
             e = po.get(ctx)
             first = text.strip().splitlines()[0][:70]
@@ -187,9 +176,29 @@ def problems(lang: str) -> list[str]:
                 out.append(f"stale: {where}, id {ctx}: the English changed after the translation was written: {first!r}")
             elif not e.msgstr.strip() or "fuzzy" in e.flags:
                 out.append(f"untranslated: {where}, id {ctx}: {first!r}")
-            elif ":" in ctx and _placeholders(e.msgid) != _placeholders(e.msgstr):   # a figure's f-string
-                out.append(f"placeholders differ: {where}, id {ctx}: {_placeholders(e.msgid)} vs "
+            elif ":" in ctx and _placeholders(e.msgid, shared) != _placeholders(e.msgstr):   # an f-string's
+                out.append(f"placeholders differ: {where}, id {ctx}: {_placeholders(e.msgid, shared)} vs "
                            f"{_placeholders(e.msgstr)}")
+        out += _broken_code(nb, lang)
+    return out
+
+
+def _broken_code(notebook: Path, lang: str) -> list[str]:
+    """Code cells that parse in English but not with their translated strings (e.g. a quote in a translation)."""
+    out = []
+    english = _read(notebook)["cells"]
+    for i, (en, ko) in enumerate(zip(english, built(notebook, lang)["cells"])):
+        if en["cell_type"] != "code":
+            continue
+        try:
+            ast.parse(_MAGIC.sub("pass", _source(en)))
+        except SyntaxError:
+            continue
+        try:
+            ast.parse(_MAGIC.sub("pass", _source(ko)))
+        except SyntaxError as exc:
+            out.append(f"syntax error: {notebook.name} cell {i}, id {en['id']}: a translation breaks the code "
+                       f"({exc.msg}, line {exc.lineno})")
     return out
 
 
@@ -205,6 +214,7 @@ def built(notebook: Path, lang: str, previous: dict | None = None) -> dict:
     po = {e.msgctxt: e.msgstr for e in polib.pofile(str(catalog_path(notebook, lang)))
           if e.msgstr and "fuzzy" not in e.flags}
     old = {c["id"]: c for c in (previous or {}).get("cells", [])}
+    shown = notebook_strings(_code_cells(nb))
     first_code = True
     for cell in nb["cells"]:
         src = _source(cell)
@@ -214,10 +224,10 @@ def built(notebook: Path, lang: str, previous: dict | None = None) -> dict:
             continue
         if cell["cell_type"] != "code":
             continue
-        for n, (s, e, head, _) in reversed(list(enumerate(figure_strings(src)))):
-            tr = po.get(f"{cell['id']}:{n}")
-            if tr is not None:
-                src = src[:s] + head + tr + head[-1] + src[e:]   # msgid and msgstr are written as in the source
+        for sp, ctx in reversed(shown[cell["id"]]):
+            tr = po.get(ctx)
+            if tr is not None:     # msgid and msgstr are written as in the source (escapes included)
+                src = src[:sp.start] + sp.head + tr + sp.quote + src[sp.end:]
         if first_code:
             src = f"from vae_lib.i18n import set_language\n\nset_language({lang!r})  # the Korean edition\n" + src
             first_code = False
@@ -257,6 +267,18 @@ def out_of_date(lang: str) -> list[str]:
         if key != got:
             bad = next((i for i, (a, b) in enumerate(zip(key, got)) if a != b), min(len(key), len(got)))
             out.append(f"{path.relative_to(ROOT)} differs from its build at cell {bad}: run `make translate`")
+    return out
+
+
+def output_problems(lang: str, notebooks: list[Path] | None = None) -> list[str]:
+    """What the executed edition still shows in English (printed, drawn, as HTML), or cells not executed or stale,
+    one line per cell, naming notebook and cell (:mod:`vae_tools.output_check`)."""
+    common, per = output_check.allowed(CATALOGS, lang)
+    out = []
+    for nb in notebooks if notebooks is not None else english_notebooks():
+        path = edition_path(nb, lang)
+        if path.exists():
+            out += output_check.notebook_problems(path, common, per.get(nb.stem, set()))
     return out
 
 
@@ -342,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
     elif a.command == "compile":
         print(compile_app(a.lang).relative_to(ROOT))
     else:
-        bad = problems(a.lang) + app_problems(a.lang) + out_of_date(a.lang)
+        bad = problems(a.lang) + app_problems(a.lang) + out_of_date(a.lang) + output_problems(a.lang)
         print("\n".join(bad) or f"the {a.lang} edition is complete and current")
         return 1 if bad else 0
     return 0

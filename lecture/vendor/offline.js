@@ -41,7 +41,9 @@
   document.head.appendChild(script);
 
   if (window.requirejs) {
-    window.requirejs.config({ paths: { anywidget: here + "anywidget" } });
+    // anywidget's front end, and the widget renderer's own folder (its icon fonts are found relative to it)
+    window.requirejs.config({ paths: { anywidget: here + "anywidget",
+                                       "@jupyter-widgets/html-manager/dist": here + "html-manager" } });
   }
   window.__jupyter_widgets_assets_path__ = here + "html-manager/";
 })();

@@ -2,7 +2,7 @@
 
 What it does: starts JupyterLab on 127.0.0.1 (``vae_tools.browser.running_lab``: a free port, a random
 token, temporary config, runtime, settings and workspace folders, no browser, the
-``vae_tools.jupyter_nodelay`` server extension as ``make`` installs it), writes a small notebook that
+``vae_lib.jupyter_nodelay`` server extension as ``make`` installs it), writes a small notebook that
 shows a ``LatentExplorer`` and a ``BetaExplorer``, opens it in headless Chromium, runs it, then drags
 and key-presses the sliders and checks that the rendered image *pixels* changed (element
 screenshots, not widget state). Screenshots go to ``tests/browser/screenshots/`` (git-ignored).

@@ -16,6 +16,15 @@ Nine explorers, one per module, each one object with ``.display()`` (or just lea
   latent explorer and "draw a digit" with the networks running in the page (anywidget, JavaScript):
   no round trip to the kernel per move; :func:`latent_explorer` picks the in-page one when the model
   can run there.
+* In-page twins (anywidget; the Python explorers stay the reference and the lecture app's):
+  :class:`InPageInterpolationExplorer` (:mod:`.inpage_interpolation`, the decoders in JavaScript),
+  :class:`InPageBetaExplorer` (:mod:`.inpage_beta`, every picture sent once, switched in the page) and
+  :class:`InPageCodebookExplorer` (:mod:`.inpage_codebook`, the VQ-VAE's conv decoder in JavaScript, ``conv.js``),
+  made by the factories :func:`interpolation_explorer`, :func:`beta_explorer`, :func:`codebook_explorer`;
+  and the small explorers' twins (:mod:`.twin`: sliders, SVG plots and the toy math in ``panel.js``, ``gauss.js``):
+  :func:`kl_explorer` (:mod:`.kl_inpage`), :func:`elbo_gap_explorer` (:mod:`.elbo_gap_inpage`),
+  :func:`diffusion_explorer` (:mod:`.diffusion_inpage`, the network in JavaScript), :func:`s_explorer`
+  (:mod:`.gauss_s`, notebook 10's s of a Gaussian decoder) and :func:`digit_browser` (:mod:`.digits`, notebook 00).
 * :class:`CodebookExplorer` (:mod:`.codebook`) -- a VQ-VAE's codebook (notebook 12): what each code decodes to,
   and one code of an image's grid changed at a time.
 * :class:`DiffusionExplorer` (:mod:`.diffusion`) -- a noise-level slider over a diffusion model (notebook 13):
@@ -52,13 +61,21 @@ from __future__ import annotations
 
 from .base import Explorer
 from .beta import BetaExplorer
-from .draw import DrawDigitExplorer, mnist_preprocess
-from .elbo_gap import ELBOGapExplorer
-from .inpage import InPageLatentExplorer, latent_explorer
 from .codebook import CodebookExplorer
 from .diffusion import DiffusionExplorer
+from .diffusion_inpage import InPageDiffusionExplorer, diffusion_explorer
+from .digits import DigitBrowser, digit_browser
+from .draw import DrawDigitExplorer, mnist_preprocess
+from .elbo_gap import ELBOGapExplorer
+from .elbo_gap_inpage import InPageELBOGapExplorer, elbo_gap_explorer
+from .gauss_s import InPageSExplorer, SExplorer, s_explorer
+from .inpage import InPageLatentExplorer, latent_explorer
+from .inpage_beta import InPageBetaExplorer, beta_explorer
+from .inpage_codebook import InPageCodebookExplorer, codebook_explorer
+from .inpage_interpolation import InPageInterpolationExplorer, interpolation_explorer
 from .interpolation import InterpolationExplorer
 from .kl import KLExplorer
+from .kl_inpage import InPageKLExplorer, kl_explorer
 from .latent import LatentExplorer
 from .render import SCALE, SIZES, Style, render_png
 
@@ -68,15 +85,32 @@ __all__ = [
     "BetaExplorer",
     "CodebookExplorer",
     "DiffusionExplorer",
+    "DigitBrowser",
     "DrawDigitExplorer",
     "ELBOGapExplorer",
     "Explorer",
+    "InPageBetaExplorer",
+    "InPageCodebookExplorer",
+    "InPageDiffusionExplorer",
+    "InPageELBOGapExplorer",
+    "InPageInterpolationExplorer",
+    "InPageKLExplorer",
     "InPageLatentExplorer",
+    "InPageSExplorer",
     "InterpolationExplorer",
     "KLExplorer",
     "LatentExplorer",
+    "SExplorer",
     "Style",
+    "beta_explorer",
+    "codebook_explorer",
+    "diffusion_explorer",
+    "digit_browser",
+    "elbo_gap_explorer",
+    "interpolation_explorer",
+    "kl_explorer",
     "latent_explorer",
     "mnist_preprocess",
     "render_png",
+    "s_explorer",
 ]

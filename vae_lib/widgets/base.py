@@ -30,6 +30,7 @@ import ipywidgets as W
 import torch
 
 from .. import validate
+from ..i18n import tr
 from ..models import LatentModel
 from .render import SIZES, Style, style_css
 
@@ -159,11 +160,11 @@ def resolve_dataset(dataset: Any, model: LatentModel | None = None, *,
 def error_panel(title: str, exc: BaseException) -> W.HTML:
     """A message box that says a tab could not be built and why (the exception's text, escaped, its lines kept)."""
     text = html.escape(str(exc).strip() or type(exc).__name__)
-    what = html.escape(title) if title else "This explorer"
+    what = html.escape(title) if title else tr("This explorer")
     return W.HTML(f"<div class='vae-tab-error' style='border: 2px solid #c62828; border-radius: 6px; padding: 0.6em 1em; "
-                  f"max-width: 62em'><b>{what} cannot be shown</b> ({html.escape(type(exc).__name__)}):"
-                  f"<pre style='white-space: pre-wrap; margin: 0.4em 0 0'>{text}</pre>"
-                  "<p style='margin: 0.4em 0 0'>The other tabs work. Fix the cause above and rebuild the app.</p></div>")
+                  f"max-width: 62em'><b>{tr('{what} cannot be shown').format(what=what)}</b> "
+                  f"({html.escape(type(exc).__name__)}):<pre style='white-space: pre-wrap; margin: 0.4em 0 0'>{text}</pre>"
+                  f"<p style='margin: 0.4em 0 0'>{tr('The other tabs work. Fix the cause above and rebuild the app.')}</p></div>")
 
 
 def check_tabs(tabs: Any) -> tuple[Any, ...]:

@@ -24,62 +24,18 @@ def _fmt_beta(b: float) -> str:
     return f"{b:g}"
 
 
-class BetaExplorer(Explorer):
-    r"""A beta slider over a grid of beta-VAEs (same architecture, different beta).
+class BetaGrid:
+    """What the Python explorer and its in-page twin (:mod:`.inpage_beta`) share: the checked grid of models, the
+    rate--distortion numbers, the fixed test digits and prior draws, and each model's panels (PNG bytes)."""
 
-    Objective of each model: :math:`\mathbb{E}_q[\log p(x\mid z)] - \beta\,\mathrm{KL}(q(z\mid x)\,\|\,p(z))`.
-    Moving the slider swaps four panels: the latent scatter of test images (2-D models; for
-    K > 2 the two dimensions whose means vary most), reconstructions of fixed test digits,
-    samples from the prior (the same z for every beta), and the rate (KL) and distortion
-    (-reconstruction term) of the current model on the rate--distortion curve of the grid.
-
-    Every model's panels are sent to the browser once (hidden images, one set per beta); a slider
-    move only changes which set is shown: one CSS class of the root (``vae-show-<i>``, a few bytes).
-
-    Args:
-        models: ``{beta: model or zoo name}`` of unconditional VAEs with one latent size; ``None``:
-            the zoo's grid, ``vae_lib.zoo.beta_grid(latent_dim)`` (the built ``vae-{latent_dim}d-beta-*``).
-        latent_dim: the zoo grid to load when ``models`` is ``None`` (2 or 10).
-        dataset: test images, as for :class:`~vae_lib.widgets.LatentExplorer`.
-        metrics: ``{beta: (rate, distortion)}`` in nats. The numbers of a model come from ``metrics`` when
-            it names its beta, else from its manifest entry's test metrics (``model.zoo_info["metrics"]["test"]``:
-            rate = ``kl``, distortion = ``-rec``) when it has them, else they are
-            evaluated on ``n_eval`` binarized test images (:func:`vae_lib.metrics.rate_distortion`).
-        n_points: test images in each scatter; ``n_digits``: test digits reconstructed (the first of each
-            class); ``n_samples``: prior samples (integers >= 1).
-        precompute: draw every model's panels now (about 0.3 s per model; then every move is
-            instant); ``False``: each model's panels are drawn on its first visit and cached.
-        scale: screen pixels per image pixel of the panels (default ``style.thumb_scale``: 2, or 3 at
-            ``size="large"``).
-        size: ``"notebook"`` (default) or ``"large"`` (a projector: :data:`~vae_lib.widgets.render.SIZES`).
-
-    Attributes:
-        beta_slider: a ``SelectionSlider`` over the grid's betas (equal steps: log-like spacing).
-        images: ``{"scatter", "reconstructions", "samples", "rate_distortion"}`` -> ``ipywidgets.Image``
-            shown for the current beta (the rate--distortion curve is static: ``rd_marker``, the ring laid
-            over it at the current model's point, is the current beta's); ``panels``: ``{beta: {name: widget}}``
-            of every beta drawn so far (``scatter``, ``reconstructions``, ``samples``, ``info``, ``rd_marker``).
-        betas: the sorted betas; ``models``: ``{beta: model}``; ``model``: the current model.
-        rd: ``{beta: (rate, distortion)}`` in nats per example.
-        z_samples: the fixed prior draws ``[n_samples, K]`` decoded by every model (``samples`` panel:
-            ``render_png(model.decode_mean(z_samples), scale=scale, nrow=ceil(n_samples / 2))``).
-        info: the ``HTML`` line with the current beta's numbers.
-    """
-
-    #: the classes of each panel's image, for pages that look for them (tests, benchmarks)
-    PANEL_CLASSES = {"scatter": "vae-beta-scatter", "reconstructions": "vae-beta-reconstructions",
-                     "samples": "vae-beta-samples", "info": "vae-beta-info"}
-
-    def __init__(self, models: Mapping[float, Any] | None = None, *, latent_dim: int = 2, dataset: Any = None,
-                 metrics: Mapping[float, tuple[float, float]] | None = None, n_points: int = 3000,
-                 n_eval: int = 1000, n_digits: int = 8, n_samples: int = 8, precompute: bool = True,
-                 scale: int | None = None, size: Any = "notebook") -> None:
+    def _setup(self, models: Mapping[float, Any] | None, *, latent_dim: int, dataset: Any,
+               metrics: Mapping[float, tuple[float, float]] | None, n_points: int, n_eval: int, n_digits: int,
+               n_samples: int, scale: int | None, size: Any) -> None:
         self.use_size(size)
         n_points, n_eval = validate.count(n_points, "n_points"), validate.count(n_eval, "n_eval")
         n_digits = validate.count(n_digits, "n_digits", cap="grid")
         n_samples = validate.count(n_samples, "n_samples", cap="grid")
         self.scale = validate.count(scale if scale is not None else self.style.thumb_scale, "scale", cap="scale")
-        precompute = validate.flag(precompute, "precompute")
         metrics = self._check_metrics(metrics)
         grid = self._resolve_models(models, latent_dim)
         self.betas = sorted(grid)
@@ -98,45 +54,6 @@ class BetaExplorer(Explorer):
         self.z_samples = torch.randn(n_samples, self.latent_dim, generator=torch.Generator().manual_seed(0))
         self.rd = self._rate_distortion(metrics, n_eval)
         self._cache: dict[float, dict[str, Any]] = {}
-        self.panels: dict[float, dict[str, W.Widget]] = {}
-        st = self.style
-        self.beta_slider = W.SelectionSlider(options=[(_fmt_beta(b), b) for b in self.betas],
-                                             value=1.0 if 1.0 in self.models else self.betas[len(self.betas) // 2],
-                                             description=tr("beta"), continuous_update=True,
-                                             layout=W.Layout(width=f"{st.wide_slider_width}px"),
-                                             **self.description_style())
-        self._rd = Overlay(self._draw_rd(), st.marker_radius)
-        self._rd.marker.layout.visibility = "hidden"  # each beta has its own ring (self.panels[b]["rd_marker"])
-        self._rd.picture.add_class("vae-beta-rate-distortion")
-        # one row (or column) per kind of panel; each beta's widgets are appended once, then shown by class
-        gap = f"{st.gap_px}px"
-        self._rows = {"info": W.HBox([self.beta_slider], layout=W.Layout(grid_gap=gap, align_items="center")),
-                      "scatter": W.HBox([]), "reconstructions": W.VBox([W.HTML(self.caption_html(
-                          "test digits (top) and reconstructions (bottom)"))]),
-                      "samples": W.VBox([W.HTML(self.caption_html("samples z ~ N(0, I) (the same z for every beta)"))])}
-        if st.css_font_px:  # a projector: the four panels in one row
-            body = W.HBox([self._rows["scatter"], self._rd.box,
-                           W.VBox([self._rows["reconstructions"], self._rows["samples"]], layout=W.Layout(grid_gap="8px"))],
-                          layout=W.Layout(grid_gap=gap, align_items="flex-start"))
-            rows = [self._rows["info"], body]
-        else:
-            rows = [self._rows["info"], W.HBox([self._rows["scatter"], self._rd.box]),
-                    W.HBox([self._rows["reconstructions"], self._rows["samples"]],
-                           layout=W.Layout(grid_gap="24px", justify_content="flex-start"))]
-        css = "".join(f".vae-beta:not(.vae-show-{i}) .vae-option-{i} {{display: none}}\n"
-                      for i in range(len(self.betas)))
-        self.widget = self.finish(W.VBox(rows), css)
-        self.widget.add_class("vae-beta")
-        if precompute:
-            for b in self.betas:
-                self._option(b)
-        self.watch(self.beta_slider)
-        self.update()
-
-    @property
-    def model(self) -> LatentModel:
-        """The model of the slider's beta."""
-        return self.models[self.beta_slider.value]
 
     @staticmethod
     def _resolve_models(models: Any, latent_dim: int) -> dict[float, LatentModel]:
@@ -239,6 +156,100 @@ class BetaExplorer(Explorer):
                        f"-ELBO = {r + d:.2f} nats per example")
         self._cache[b] = out
         return out
+
+
+class BetaExplorer(BetaGrid, Explorer):
+    r"""A beta slider over a grid of beta-VAEs (same architecture, different beta).
+
+    Objective of each model: :math:`\mathbb{E}_q[\log p(x\mid z)] - \beta\,\mathrm{KL}(q(z\mid x)\,\|\,p(z))`.
+    Moving the slider swaps four panels: the latent scatter of test images (2-D models; for
+    K > 2 the two dimensions whose means vary most), reconstructions of fixed test digits,
+    samples from the prior (the same z for every beta), and the rate (KL) and distortion
+    (-reconstruction term) of the current model on the rate--distortion curve of the grid.
+
+    Every model's panels are sent to the browser once (hidden images, one set per beta); a slider
+    move only changes which set is shown: one CSS class of the root (``vae-show-<i>``, a few bytes).
+
+    Args:
+        models: ``{beta: model or zoo name}`` of unconditional VAEs with one latent size; ``None``:
+            the zoo's grid, ``vae_lib.zoo.beta_grid(latent_dim)`` (the built ``vae-{latent_dim}d-beta-*``).
+        latent_dim: the zoo grid to load when ``models`` is ``None`` (2 or 10).
+        dataset: test images, as for :class:`~vae_lib.widgets.LatentExplorer`.
+        metrics: ``{beta: (rate, distortion)}`` in nats. The numbers of a model come from ``metrics`` when
+            it names its beta, else from its manifest entry's test metrics (``model.zoo_info["metrics"]["test"]``:
+            rate = ``kl``, distortion = ``-rec``) when it has them, else they are
+            evaluated on ``n_eval`` binarized test images (:func:`vae_lib.metrics.rate_distortion`).
+        n_points: test images in each scatter; ``n_digits``: test digits reconstructed (the first of each
+            class); ``n_samples``: prior samples (integers >= 1).
+        precompute: draw every model's panels now (about 0.3 s per model; then every move is
+            instant); ``False``: each model's panels are drawn on its first visit and cached.
+        scale: screen pixels per image pixel of the panels (default ``style.thumb_scale``: 2, or 3 at
+            ``size="large"``).
+        size: ``"notebook"`` (default) or ``"large"`` (a projector: :data:`~vae_lib.widgets.render.SIZES`).
+
+    Attributes:
+        beta_slider: a ``SelectionSlider`` over the grid's betas (equal steps: log-like spacing).
+        images: ``{"scatter", "reconstructions", "samples", "rate_distortion"}`` -> ``ipywidgets.Image``
+            shown for the current beta (the rate--distortion curve is static: ``rd_marker``, the ring laid
+            over it at the current model's point, is the current beta's); ``panels``: ``{beta: {name: widget}}``
+            of every beta drawn so far (``scatter``, ``reconstructions``, ``samples``, ``info``, ``rd_marker``).
+        betas: the sorted betas; ``models``: ``{beta: model}``; ``model``: the current model.
+        rd: ``{beta: (rate, distortion)}`` in nats per example.
+        z_samples: the fixed prior draws ``[n_samples, K]`` decoded by every model (``samples`` panel:
+            ``render_png(model.decode_mean(z_samples), scale=scale, nrow=ceil(n_samples / 2))``).
+        info: the ``HTML`` line with the current beta's numbers.
+    """
+
+    #: the classes of each panel's image, for pages that look for them (tests, benchmarks)
+    PANEL_CLASSES = {"scatter": "vae-beta-scatter", "reconstructions": "vae-beta-reconstructions",
+                     "samples": "vae-beta-samples", "info": "vae-beta-info"}
+
+    def __init__(self, models: Mapping[float, Any] | None = None, *, latent_dim: int = 2, dataset: Any = None,
+                 metrics: Mapping[float, tuple[float, float]] | None = None, n_points: int = 3000,
+                 n_eval: int = 1000, n_digits: int = 8, n_samples: int = 8, precompute: bool = True,
+                 scale: int | None = None, size: Any = "notebook") -> None:
+        precompute = validate.flag(precompute, "precompute")
+        self._setup(models, latent_dim=latent_dim, dataset=dataset, metrics=metrics, n_points=n_points, n_eval=n_eval,
+                    n_digits=n_digits, n_samples=n_samples, scale=scale, size=size)
+        self.panels: dict[float, dict[str, W.Widget]] = {}
+        st = self.style
+        self.beta_slider = W.SelectionSlider(options=[(_fmt_beta(b), b) for b in self.betas],
+                                             value=1.0 if 1.0 in self.models else self.betas[len(self.betas) // 2],
+                                             description=tr("beta"), continuous_update=True,
+                                             layout=W.Layout(width=f"{st.wide_slider_width}px"),
+                                             **self.description_style())
+        self._rd = Overlay(self._draw_rd(), st.marker_radius)
+        self._rd.marker.layout.visibility = "hidden"  # each beta has its own ring (self.panels[b]["rd_marker"])
+        self._rd.picture.add_class("vae-beta-rate-distortion")
+        # one row (or column) per kind of panel; each beta's widgets are appended once, then shown by class
+        gap = f"{st.gap_px}px"
+        self._rows = {"info": W.HBox([self.beta_slider], layout=W.Layout(grid_gap=gap, align_items="center")),
+                      "scatter": W.HBox([]), "reconstructions": W.VBox([W.HTML(self.caption_html(
+                          tr("test digits (top) and reconstructions (bottom)")))]),
+                      "samples": W.VBox([W.HTML(self.caption_html(tr("samples z ~ N(0, I) (the same z for every beta)")))])}
+        if st.css_font_px:  # a projector: the four panels in one row
+            body = W.HBox([self._rows["scatter"], self._rd.box,
+                           W.VBox([self._rows["reconstructions"], self._rows["samples"]], layout=W.Layout(grid_gap="8px"))],
+                          layout=W.Layout(grid_gap=gap, align_items="flex-start"))
+            rows = [self._rows["info"], body]
+        else:
+            rows = [self._rows["info"], W.HBox([self._rows["scatter"], self._rd.box]),
+                    W.HBox([self._rows["reconstructions"], self._rows["samples"]],
+                           layout=W.Layout(grid_gap="24px", justify_content="flex-start"))]
+        css = "".join(f".vae-beta:not(.vae-show-{i}) .vae-option-{i} {{display: none}}\n"
+                      for i in range(len(self.betas)))
+        self.widget = self.finish(W.VBox(rows), css)
+        self.widget.add_class("vae-beta")
+        if precompute:
+            for b in self.betas:
+                self._option(b)
+        self.watch(self.beta_slider)
+        self.update()
+
+    @property
+    def model(self) -> LatentModel:
+        """The model of the slider's beta."""
+        return self.models[self.beta_slider.value]
 
     def _option(self, b: float) -> dict[str, W.Widget]:
         """The widgets of one beta's panels, made (and sent to the browser) on its first visit, hidden

@@ -10,7 +10,7 @@ import torch
 
 from .. import validate
 from ..i18n import tr
-from ..toy import one_thread
+from ..runtime import one_thread
 from .base import Explorer, missing_data, resolve_dataset
 from .render import image_widget, render_png
 
@@ -28,6 +28,30 @@ def _resolve_vq(model: Any):
         raise TypeError(f"CodebookExplorer: expected a vae_lib.vq.VQVAE (or a zoo name such as 'vqvae-64'); got "
                         f"{type(model).__name__}")
     return model.eval()
+
+
+def codebook_inputs(model: Any, dataset: Any, index: Any, code: Any, row: Any,
+                    col: Any) -> tuple[torch.Tensor, int, int, int, int]:
+    """The explorer's checked inputs: ``(images, index, code, row, col)``; named datasets binarized once with seed 0
+    (as the zoo's test set). Shared by :class:`CodebookExplorer` and its in-page twin."""
+    from ..data import binarize_images
+    from ..vq import GRID
+
+    data = resolve_dataset(dataset)
+    if data is None:
+        raise ValueError("CodebookExplorer needs test images: pass dataset=(images, labels) or extract MNIST "
+                         "into the data folder (see vae_lib.data). " + missing_data(dataset))
+    images = data[0]
+    if dataset is None or isinstance(dataset, str):
+        images = binarize_images(images, generator=torch.Generator().manual_seed(0))
+    n = images.shape[0]
+    index = validate.count(index, "index", minimum=0)
+    if index >= n:
+        raise ValueError(f"index must be a test-image index in [0, {n - 1}]; got {index}")
+    code = validate.count(code, "code", minimum=0, maximum=model.codebook_size - 1)
+    row = validate.count(row, "row", minimum=0, maximum=GRID - 1)
+    col = validate.count(col, "col", minimum=0, maximum=GRID - 1)
+    return images, index, code, row, col
 
 
 class CodebookExplorer(Explorer):
@@ -58,26 +82,12 @@ class CodebookExplorer(Explorer):
     def __init__(self, model: Any = "vqvae-64", *, dataset: Any = None, index: int = 0, code: int = 0,
                  row: int = 3, col: int = 3, size: Any = "notebook") -> None:
         self.use_size(size)
-        from ..data import binarize_images
         from ..vq import GRID
 
         self.model = _resolve_vq(model)
         m = self.model.codebook_size
-        data = resolve_dataset(dataset)
-        if data is None:
-            raise ValueError("CodebookExplorer needs test images: pass dataset=(images, labels) or extract MNIST "
-                             "into the data folder (see vae_lib.data). " + missing_data(dataset))
-        images = data[0]
-        if dataset is None or isinstance(dataset, str):
-            images = binarize_images(images, generator=torch.Generator().manual_seed(0))
-        self._images = images
-        n = images.shape[0]
-        index = validate.count(index, "index", minimum=0)
-        if index >= n:
-            raise ValueError(f"index must be a test-image index in [0, {n - 1}]; got {index}")
-        code = validate.count(code, "code", minimum=0, maximum=m - 1)
-        row = validate.count(row, "row", minimum=0, maximum=GRID - 1)
-        col = validate.count(col, "col", minimum=0, maximum=GRID - 1)
+        self._images, index, code, row, col = codebook_inputs(self.model, dataset, index, code, row, col)
+        n = self._images.shape[0]
         with torch.inference_mode(), one_thread():
             full = torch.arange(m)[:, None, None].expand(m, GRID, GRID)
             self.alone_all = self.model.decode_codes(full)          # [M, 1, 28, 28], once

@@ -15,7 +15,47 @@ from ..i18n import tr
 from .base import Explorer
 from .render import new_figure, png_bytes
 
-__all__ = ["DiffusionExplorer"]
+__all__ = ["DiffusionExplorer", "diffusion_inputs", "dot_size", "noise_panels"]
+
+
+def diffusion_inputs(model: Any, points: Any, seed: int, max_points: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The explorer's checked inputs: the points x0 ``[N, 2]`` and the noise of each, ``randn`` seeded with
+    ``seed`` (drawn once: moving t moves every point smoothly)."""
+    from ..diffusion import DiffusionModel
+
+    if not isinstance(model, DiffusionModel):
+        raise TypeError(f"model must be a vae_lib.diffusion.DiffusionModel (vae_lib.zoo.load('diffusion-moons')); "
+                        f"got {validate._kind(model)}")
+    x0 = model.check_points(points, "points")
+    if x0.shape[0] > max_points:
+        raise ValueError(f"points: at most {max_points:,} points; got {x0.shape[0]:,}")
+    if x0.shape[1] != 2:
+        raise ValueError(f"the explorer draws 2-D points; the model's points have {x0.shape[1]} dimensions")
+    return x0, torch.randn(x0.shape, generator=torch.Generator().manual_seed(validate.seed(seed)))
+
+
+def dot_size(style: Any) -> float:
+    """The points' marker size (points): 2 in the notebook, 3 on a projector."""
+    return 2.0 if style.css_font_px == 0 else 3.0
+
+
+def noise_panels(x0: torch.Tensor, style: Any) -> tuple[Any, tuple[Any, Any], np.ndarray]:
+    """The explorer's static picture: two panels (x_t on the left, the estimate of x_0 on the right) with the data
+    points x0 in grey, equal axes; returns ``(figure, (left, right), RGB pixels [H, W, 3])``."""
+    st = style
+    fig, (ax, bx) = new_figure((st.elbo_size[0], st.elbo_size[0] / 2 + 0.4), dpi=st.dpi, ncols=2)
+    lim = float(x0.abs().max()) * 1.6 + 0.5
+    for a, title in ((ax, tr("x_t ~ q(x_t | x_0): the fixed encoder")), (bx, tr("denoised estimate of x_0"))):
+        a.plot(*x0.T.numpy(), ".", color="0.78", ms=dot_size(st), zorder=0)
+        a.set_xlim(-lim, lim)
+        a.set_ylim(-lim, lim)
+        a.set_aspect("equal")
+        a.set_xlabel(tr("coordinate 1"))
+        a.set_ylabel(tr("coordinate 2"))
+        a.set_title(title, fontsize=st.font_normal)
+    fig.tight_layout(pad=0.4)
+    fig.canvas.draw()                              # the static picture: axes, titles, the grey data
+    return fig, (ax, bx), np.asarray(fig.canvas.buffer_rgba())[:, :, :3].copy()
 
 
 class DiffusionExplorer(Explorer):
@@ -45,21 +85,13 @@ class DiffusionExplorer(Explorer):
     MAX_POINTS = 5_000
 
     def __init__(self, model: Any, points: Any, *, t: int = 10, seed: int = 0, size: Any = "notebook") -> None:
-        from ..diffusion import DiffusionModel, q_sample
+        from ..diffusion import q_sample
 
         self.use_size(size)
-        if not isinstance(model, DiffusionModel):
-            raise TypeError(f"model must be a vae_lib.diffusion.DiffusionModel (vae_lib.zoo.load('diffusion-moons')); "
-                            f"got {validate._kind(model)}")
-        x0 = model.check_points(points, "points")
-        if x0.shape[0] > self.MAX_POINTS:
-            raise ValueError(f"points: at most {self.MAX_POINTS:,} points; got {x0.shape[0]:,}")
-        if x0.shape[1] != 2:
-            raise ValueError(f"the explorer draws 2-D points; the model's points have {x0.shape[1]} dimensions")
+        x0, eps = diffusion_inputs(model, points, seed, self.MAX_POINTS)
         self.model, self.x0 = model, x0
         T = model.steps
         t = validate.number(t, "t")
-        eps = torch.randn(x0.shape, generator=torch.Generator().manual_seed(validate.seed(seed)))
         frames = [torch.stack([x0, x0])]
         with torch.no_grad():
             for s in range(1, T + 1):
@@ -67,22 +99,9 @@ class DiffusionExplorer(Explorer):
                 frames.append(torch.stack([x_t, model.predict_x0(x_t, s)]))
         self.frames = torch.stack(frames)
         st = self.style
-        fig, (ax, bx) = new_figure((st.elbo_size[0], st.elbo_size[0] / 2 + 0.4), dpi=st.dpi, ncols=2)
-        lim = float(x0.abs().max()) * 1.6 + 0.5
-        ms = 2.0 if st.css_font_px == 0 else 3.0
-        for a, title in ((ax, tr("x_t ~ q(x_t | x_0): the fixed encoder")), (bx, tr("denoised estimate of x_0"))):
-            a.plot(*x0.T.numpy(), ".", color="0.78", ms=ms, zorder=0)
-            a.set_xlim(-lim, lim)
-            a.set_ylim(-lim, lim)
-            a.set_aspect("equal")
-            a.set_xlabel(tr("coordinate 1"))
-            a.set_ylabel(tr("coordinate 2"))
-            a.set_title(title, fontsize=st.font_normal)
-        fig.tight_layout(pad=0.4)
+        fig, self._axes, self._background = noise_panels(x0, st)
         self._fig = fig
-        fig.canvas.draw()                              # the static picture: axes, titles, the grey data
-        self._background = np.asarray(fig.canvas.buffer_rgba())[:, :, :3].copy()
-        self._axes = (ax, bx)
+        ms = dot_size(st)
         r = max(1, round(ms * st.dpi / 72 / 2))        # the dots' radius in pixels
         self._disc = [(dy, dx) for dy in range(-r, r + 1) for dx in range(-r, r + 1) if dx * dx + dy * dy <= r * r + 1]
         self._cache: dict[int, bytes] = {}
@@ -126,8 +145,9 @@ class DiffusionExplorer(Explorer):
         self.image.value = self._png(t)
         v = self.values
         self.text.value = self.caption_html(
-            f"t = {t} of {self.model.steps}: ᾱ_t = {ab:.4f}, noise std √(1−ᾱ_t) = {v['noise_std']:.3f}; "
-            f"{tr('mean squared distance to x_0')}: x_t {v['mse_xt']:.3f}, x̂_0 {v['mse_x0hat']:.3f}")
+            tr("t = {t} of {steps}: ᾱ_t = {ab:.4f}, noise std √(1−ᾱ_t) = {std:.3f}; ").format(
+                t=t, steps=self.model.steps, ab=ab, std=v["noise_std"])
+            + f"{tr('mean squared distance to x_0')}: x_t {v['mse_xt']:.3f}, x̂_0 {v['mse_x0hat']:.3f}")
 
     def plot_texts(self) -> dict[str, list[tuple[str, float]]]:
         from .render import draw_recording_text

@@ -69,6 +69,7 @@ function render({ model, el }) {
 
   // --- the pad, the preprocessed image, the map, the reconstruction, the terms ---------------------
   const root = h("div", "vae-draw");
+  root.dataset.vaeExplorer = "draw";  // the site's browser test finds every in-page explorer by it
   const pad = h("canvas", "vae-pad");
   pad.width = pad.height = PAD;
   pad.style.width = pad.style.height = `${spec.pad_px || PAD}px`;

@@ -73,7 +73,7 @@ class DrawView(anywidget.AnyWidget):
     _esm = esm_source("draw.js")
     _css = (HERE / "inpage.css").read_text()
     spec = traitlets.Dict().tag(sync=True)       # sizes, the layers of both networks, the map's transform
-    weights = traitlets.Bytes().tag(sync=True)   # float32 weights of the encoder and the decoder, sent once
+    weights = traitlets.Bytes().tag(sync=True)   # the encoder's and decoder's weights, sent once (float16 when exact)
     scatter = traitlets.Bytes().tag(sync=True)   # PNG of the test codes (2-D models), sent once
     # from the page: the preprocessed drawing, 784 float32 (or empty); the kernel receives a memoryview
     image = traitlets.Bytes().tag(sync=True, from_json=lambda js, _: b"" if js is None else bytes(js))
@@ -110,7 +110,7 @@ class DrawDigitExplorer(InPageExplorer):
         scale = validate.count(scale if scale is not None else max(4, self.style.image_scale // 2), "scale",
                                cap="scale")
         self.model, K = model.eval(), model.latent_dim
-        specs, weights = export_networks(model, ("encoder", "decoder"))  # raises UnsupportedModel for conv
+        specs, weights = export_networks(model, ("encoder", "decoder"), compact=True)  # raises UnsupportedModel for conv
         self.background: PaletteBackground | None = None
         self.bounds: list[tuple[float, float]] = [(-3.0, 3.0)] * K
         if K == 2:

@@ -57,8 +57,8 @@ class ELBOGapExplorer(Explorer):
         self.toy = T = toy if toy is not None else NonlinearToy1D()
         mu_range, sigma_range = (-T.MU_MAX, T.MU_MAX), (T.SIGMA_MIN, T.SIGMA_MAX)
         self.sliders = {"x": self.slider("x", x, *self.X_RANGE),
-                        "mu": self.slider("μ of q", mu, *mu_range, name="mu"),
-                        "sigma": self.slider("σ of q", sigma, *sigma_range, name="sigma")}
+                        "mu": self.slider(tr("μ of q"), mu, *mu_range, name="mu"),
+                        "sigma": self.slider(tr("σ of q"), sigma, *sigma_range, name="sigma")}
         self.fit_button = W.Button(description=tr("fit q (max ELBO)"),
                                    **({"layout": W.Layout(width="260px")} if self.style.css_font_px else {}))
         self.fit_button.on_click(lambda _: self.fit())
@@ -69,7 +69,7 @@ class ELBOGapExplorer(Explorer):
         ax.set_xlim(-3.5, 3.5)
         ax.set_xlabel("z")
         ax.set_ylabel(tr("density"))
-        (self._lpost,) = ax.plot(self._zs, self._zs * 0, color="tab:orange", lw=st.line_width, label="p(z|x) exact")
+        (self._lpost,) = ax.plot(self._zs, self._zs * 0, color="tab:orange", lw=st.line_width, label=tr("p(z|x) exact"))
         (self._lq,) = ax.plot(self._zs, self._zs * 0, color="tab:blue", lw=st.line_width, label="q(z)")
         ax.legend(loc="upper left", fontsize=st.font_label)
         bx.set_xticks([0, 1, 2], ["log p(x)", "ELBO", "+ KL"], fontsize=st.font_label)
@@ -141,7 +141,7 @@ class ELBOGapExplorer(Explorer):
             f"<tr><td>ELBO</td><td>{v['elbo']:.4f}</td></tr>"
             f"<tr><td>KL(q‖p(z|x))</td><td>{v['kl']:.4f}</td></tr>"
             f"<tr><td>log p(x) − ELBO − KL</td><td>{v['gap']:.1e}</td></tr></table>"
-            + self.caption_html("nats"))
+            + self.caption_html(tr("nats")))
 
     def fit(self, steps: int = 150, lr: float = 0.05) -> dict[str, float]:
         """Gradient ascent on the exact ELBO from the current q; moves the sliders to the optimum (clamped)."""

@@ -25,6 +25,7 @@ function render({ model, el }) {
   }
 
   const root = h("div", "vae-inpage");
+  root.dataset.vaeExplorer = "latent";  // the site's browser test finds every in-page explorer by it
   const controls = h("div", "vae-controls");
   const image = pixelCanvas(spec.scale, "vae-decoded");
   let select = null;

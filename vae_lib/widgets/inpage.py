@@ -7,8 +7,9 @@ For the fully connected ("mlp") models of :mod:`vae_lib.models`, the network is 
 
 with activations :math:`a_l` in {relu, silu :math:`= x\,\sigma(x)`, tanh, elu :math:`= \alpha(e^x - 1)` below 0}
 and none after the last layer (its outputs are the Bernoulli logits, or a Gaussian decoder's mean before the
-sigmoid). :func:`export_networks` writes every :math:`W_l, b_l` into ONE float32 buffer (little-endian, sent to
-the browser once, as a binary buffer) and a JSON list of layers (sizes, offsets, activation).
+sigmoid). :func:`export_networks` writes every :math:`W_l, b_l` into ONE little-endian buffer (sent to the browser
+once, as a binary buffer: float16 when every weight is a float16 number, as the zoo's are, else float32) and a JSON
+list of layers (sizes, offsets, activation).
 ``mlp.js`` runs the same products in JavaScript (float64 sums) on every slider ``input`` event and paints a
 28 x 28 canvas shown with nearest-neighbour upscaling (``image-rendering: pixelated``), ink black on white as
 :func:`vae_lib.widgets.render_png` draws it: grey level :math:`\mathrm{round}(255(1-\hat x))`.
@@ -59,9 +60,10 @@ class UnsupportedModel(ValueError):
     """The model cannot run in the page (not a chain of Linear layers and supported activations)."""
 
 
-def esm_source(name: str) -> str:
-    """The ES module of a widget: the shared engine ``mlp.js`` followed by the widget's own file."""
-    return (HERE / "mlp.js").read_text() + "\n" + (HERE / name).read_text()
+def esm_source(*names: str) -> str:
+    """The ES module of a widget: the shared engine ``mlp.js`` followed by the named files (shared math such as
+    ``conv.js`` first, the widget's own file last)."""
+    return "\n".join((HERE / n).read_text() for n in ("mlp.js", *names))
 
 
 def _layers(modules: Sequence[nn.Module], what: str, chunks: list[np.ndarray], offset: int) -> tuple[list[dict], int]:
@@ -102,9 +104,15 @@ def _modules(net: nn.Module, what: str) -> list[nn.Module]:
                            "in the page (only fully connected, arch='mlp', models do)")
 
 
-def export_networks(model: nn.Module, parts: Sequence[str] = ("decoder",)) -> tuple[dict[str, dict], bytes]:
-    """``({part: {"layers": [...]}}, weights)``: each part's layers (``n_in``, ``n_out``, the float offsets ``w`` of
-    :math:`W` (n_out x n_in, row-major) and ``b`` of :math:`b`, ``act``) and all weights as float32 bytes.
+def export_networks(model: nn.Module, parts: Sequence[str] = ("decoder",), *,
+                    compact: bool = False) -> tuple[dict[str, dict], bytes]:
+    """``({part: {"layers": [...], "dtype": ...}}, weights)``: each part's layers (``n_in``, ``n_out``, the element
+    offsets ``w`` of :math:`W` (n_out x n_in, row-major) and ``b`` of :math:`b`, ``act``) and all weights as
+    little-endian float32 bytes (``dtype`` ``"float32"``).
+
+    ``compact``: when every weight is a float16 number (the zoo's models are: their files store float16 and load as
+    float32), send float16 bytes instead (``dtype`` ``"float16"``), half the size and the *same* numbers; ``mlp.js``
+    widens them back to float32 exactly. Any other model is sent as float32.
 
     Raises:
         UnsupportedModel: a part is not a chain of Linear layers with relu/silu/tanh/elu activations.
@@ -113,8 +121,15 @@ def export_networks(model: nn.Module, parts: Sequence[str] = ("decoder",)) -> tu
     specs, offset = {}, 0
     for part in parts:
         layers, offset = _layers(_modules(getattr(model, part), part), part, chunks, offset)
-        specs[part] = {"layers": layers}
-    return specs, np.concatenate(chunks).astype("<f4").tobytes()
+        specs[part] = {"layers": layers, "dtype": "float32"}
+    weights = np.concatenate(chunks).astype("<f4")
+    if compact:
+        half = weights.astype("<f2")
+        if np.array_equal(half.astype("<f4"), weights):   # exact: every weight is a float16 number
+            for spec in specs.values():
+                spec["dtype"] = "float16"
+            return specs, half.tobytes()
+    return specs, weights.tobytes()
 
 
 def in_page_problem(model: Any) -> str | None:
@@ -184,10 +199,13 @@ class InPageView(anywidget.AnyWidget):
     _esm = esm_source("inpage.js")
     _css = (HERE / "inpage.css").read_text()
     spec = traitlets.Dict().tag(sync=True)       # sizes, bounds, the layers, the scatter's transform (JSON)
-    weights = traitlets.Bytes().tag(sync=True)   # float32 weights (one binary buffer, sent once)
+    weights = traitlets.Bytes().tag(sync=True)   # the weights, one binary buffer sent once (float16 when exact)
     scatter = traitlets.Bytes().tag(sync=True)   # PNG of the test codes (2-D models), sent once
     z = traitlets.List(traitlets.Float()).tag(sync=True)
     label = traitlets.Int(0).tag(sync=True)
+
+    def __repr__(self) -> str:  # a notebook cell that ends with the explorer prints no memory address
+        return f"InPageView(z = {[round(v, 2) for v in self.z]})"
 
 
 class InPageLatentExplorer(InPageExplorer):
@@ -240,7 +258,7 @@ class InPageLatentExplorer(InPageExplorer):
         if K == 2 and scatter and codes is not None:
             self.background = scatter_background(codes, labels, self.bounds, tr("test codes (mean of q(z|x))"),
                                                  self.style, class_names=class_names(model, dataset))
-        specs, weights = export_networks(model, ("decoder",))
+        specs, weights = export_networks(model, ("decoder",), compact=True)
         spec = {"title": tr("{model}, K = {K}: drag a slider (or click the map) to move z; the decoder runs in this "
                             "page").format(model=type(model).__name__, K=K),
                 "text": {"label": tr("label")},

@@ -11,11 +11,34 @@ import torch
 from .. import validate
 from ..i18n import tr
 from ..models import LatentModel
-from ..toy import one_thread
+from ..runtime import one_thread
 from .base import Explorer, missing_data, model_dataset, resolve_dataset, resolve_model
 from .render import image_widget, render_png
 
 __all__ = ["InterpolationExplorer"]
+
+
+def named_models(models: Any) -> list[tuple[str, LatentModel]]:
+    """``[(name, model)]`` of ``{name: model or zoo name}`` or a list (default: zoo ``["ae-2d", "vae-2d"]``), every
+    model resolved and unconditional (a conditional decoder also needs a label)."""
+    if models is None:
+        models = ["ae-2d", "vae-2d"]
+    if isinstance(models, Mapping):
+        named = [(str(k), v) for k, v in models.items()]
+    elif isinstance(models, (list, tuple)):
+        named = [(m if isinstance(m, str) else f"{type(m).__name__} {i + 1}", m) for i, m in enumerate(models)]
+    else:
+        raise TypeError(f"models must be {{name: model}} or a list of models or zoo names; got {type(models).__name__}")
+    if not named:
+        raise ValueError("InterpolationExplorer needs at least one model")
+    out = []
+    for name, m in named:
+        m = resolve_model(m, who=repr(name))
+        if m.is_conditional:
+            raise TypeError(f"InterpolationExplorer takes unconditional models; {name!r} is a {type(m).__name__} "
+                            "(its decoder also needs a label). Use latent_explorer (or LatentExplorer) for it.")
+        out.append((name, m))
+    return out
 
 
 class InterpolationExplorer(Explorer):
@@ -58,24 +81,7 @@ class InterpolationExplorer(Explorer):
         self.use_size(size)
         self.steps = validate.count(steps, "steps", minimum=2, cap="grid")
         self.scale = validate.count(scale if scale is not None else self.style.compare_scale, "scale", cap="scale")
-        if models is None:
-            models = ["ae-2d", "vae-2d"]
-        if isinstance(models, Mapping):
-            named = [(str(k), v) for k, v in models.items()]
-        elif isinstance(models, (list, tuple)):
-            named = [(m if isinstance(m, str) else f"{type(m).__name__} {i + 1}", m) for i, m in enumerate(models)]
-        else:
-            raise TypeError(f"models must be {{name: model}} or a list of models or zoo names; got "
-                            f"{type(models).__name__}")
-        if not named:
-            raise ValueError("InterpolationExplorer needs at least one model")
-        self.models: dict[str, LatentModel] = {}
-        for name, m in named:
-            m = resolve_model(m, who=repr(name))
-            if m.is_conditional:
-                raise TypeError(f"InterpolationExplorer takes unconditional models; {name!r} is a "
-                                f"{type(m).__name__} (its decoder also needs a label). Use LatentExplorer for it.")
-            self.models[name] = m.eval()
+        self.models: dict[str, LatentModel] = {name: m.eval() for name, m in named_models(models)}
         data = resolve_dataset(dataset, next(iter(self.models.values())))
         if data is None:
             raise ValueError("InterpolationExplorer needs test images: pass dataset=(images, labels) or extract "

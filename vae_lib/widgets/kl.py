@@ -15,7 +15,15 @@ from .base import Explorer, clamp
 from .render import new_figure
 from .svg import LiveFigure
 
-__all__ = ["KLExplorer"]
+__all__ = ["KLExplorer", "monte_carlo_draws"]
+
+
+def monte_carlo_draws(n_mc: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The explorer's fixed draws: ``n_mc`` standard normals and ``n_mc`` uniforms on [0, 1) (which bump of the
+    mixture a draw of p comes from), from ``numpy.random.default_rng(seed)``; the in-page twin gets the same."""
+    n_mc = validate.count(n_mc, "n_mc (Monte Carlo samples)", cap="samples")
+    rng = np.random.default_rng(validate.seed(seed))
+    return rng.standard_normal(n_mc), rng.random(n_mc)
 
 
 class KLExplorer(Explorer):
@@ -57,14 +65,14 @@ class KLExplorer(Explorer):
     MU_RANGE = (-4.0, 4.0)
     SEPARATION_RANGE = (0.0, 4.0)
     WEIGHT_RANGE = (0.05, 0.95)
+    GRID = (-12.0, 12.0, 4801)   # the quadrature grid: linspace(-12, 12, 4801)
 
     def __init__(self, *, mode: str = "gaussian", mu_q: float = 0.0, sigma_q: float = 1.0, mu_p: float = 1.0,
                  sigma_p: float = 0.8, separation: float = 2.5, weight: float = 0.5, n_mc: int = 2000,
                  seed: int = 0, size: Any = "notebook") -> None:
         self.use_size(size)
         validate.choice(mode, "mode", ("gaussian", "mixture"))
-        n_mc = validate.count(n_mc, "n_mc (Monte Carlo samples)", cap="samples")
-        rng = np.random.default_rng(validate.seed(seed))
+        self._eps, self._u = monte_carlo_draws(n_mc, seed)
         sl = self.slider
         self.sliders = {
             "mu_q": sl("μ_q", mu_q, *self.MU_RANGE, name="mu_q"),
@@ -74,9 +82,7 @@ class KLExplorer(Explorer):
             "separation": sl("separation", separation, *self.SEPARATION_RANGE),
             "weight": sl("weight", weight, *self.WEIGHT_RANGE),
         }
-        self._grid = np.linspace(-12, 12, 4801)
-        self._eps = rng.standard_normal(n_mc)
-        self._u = rng.random(n_mc)
+        self._grid = np.linspace(*self.GRID)
         st = self.style
         wide = {"layout": W.Layout(width=f"{st.slider_width // 2 - 4}px")} if st.css_font_px else {}
         self.mode = W.ToggleButtons(options=[(tr("two Gaussians"), "gaussian"), (tr("mixture target"), "mixture")],
@@ -165,7 +171,7 @@ class KLExplorer(Explorer):
             f"<tr><td></td><td>{exact}</td><td>Monte Carlo (n={self._eps.size})</td></tr>"
             f"<tr><td>KL(q‖p)</td><td>{r['kl_qp']:.4f}</td><td>{r['kl_qp_mc']:.4f}</td></tr>"
             f"<tr><td>KL(p‖q)</td><td>{r['kl_pq']:.4f}</td><td>{r['kl_pq_mc']:.4f}</td></tr></table>"
-            + self.caption_html("nats; KL is not symmetric"))
+            + self.caption_html(tr("nats; KL is not symmetric")))
 
     def fit(self, direction: str) -> tuple[float, float]:
         """Set q to the Gaussian minimising ``"qp"``: KL(q||p) or ``"pq"``: KL(p||q); returns (mu_q, sigma_q).

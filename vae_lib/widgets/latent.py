@@ -12,7 +12,7 @@ import torch
 
 from .. import validate
 from ..i18n import tr
-from ..toy import one_thread
+from ..runtime import one_thread
 from .base import Explorer, clamp, has_elbo, has_prior, missing_data, model_dataset, resolve_dataset, resolve_model
 from .render import MARKER_COLOR, Overlay, PaletteBackground, image_widget, render_png, scatter_background
 

@@ -21,9 +21,25 @@ function float32(buf) {
   return new Float32Array(view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength));
 }
 
-/** A network: its layers and its weights; run(x) gives the last layer's output (a Float64Array). */
+/** Float16 little-endian bytes (vae_lib.widgets.inpage.export_networks(compact=True)) widened to a Float32Array:
+ *  exact, every float16 number is a float32 number. */
+function float16(buf) {
+  const view = ArrayBuffer.isView(buf) ? buf : new DataView(buf);
+  const u16 = new Uint16Array(view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength));
+  const out = new Float32Array(u16.length);
+  for (let i = 0; i < u16.length; i++) {
+    const h = u16[i], sign = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, f = h & 0x3ff;
+    out[i] = e === 0 ? sign * f * 2 ** -24                       // zero and subnormals
+      : e === 31 ? (f ? NaN : sign * Infinity)
+      : sign * (1 + f / 1024) * 2 ** (e - 15);
+  }
+  return out;
+}
+
+/** A network: its layers and its weights (float32 bytes, or float16 when spec.dtype says so); run(x) gives the last
+ *  layer's output (a Float64Array). */
 function network(spec, weights) {
-  const W = float32(weights);
+  const W = spec.dtype === "float16" && !(weights instanceof Float32Array) ? float16(weights) : float32(weights);
   const layers = spec.layers;
   const bufs = layers.map((L) => new Float64Array(L.n_out));
   const acts = layers.map((L) => ACTIVATIONS[L.act]);

@@ -40,6 +40,7 @@ from .manifest import (  # noqa: F401 - the manifest's names are this package's
     SNAPSHOT_EVERY,
     SUBSET,
     VERSION,
+    ZooEntry,
     _check_name,
     _entry_path,
     _manifest_cache,
@@ -58,7 +59,7 @@ from .manifest import (  # noqa: F401 - the manifest's names are this package's
 )
 
 __all__ = ["BETAS", "EVALUATION", "RECIPES", "CheckpointError", "Recipe", "beta_grid", "build", "default_root",
-           "evaluate_model", "info", "load", "main", "manifest", "names", "select", "sha256", "test_set", "train"]
+           "evaluate_model", "info", "ZooEntry", "load", "main", "manifest", "names", "select", "sha256", "test_set", "train"]
 
 
 def _check_selection(patterns: Any) -> None:

@@ -51,7 +51,7 @@ __all__ = ["TRAINERS", "build", "evaluate_model", "select", "train"]
 TRAINERS: dict[str, str] = {
     "hvae": "vae_lib.hierarchical",
     "diffusion": "vae_lib.diffusion",
-    "vqvae": "vae_lib.vq",
+    "vqvae": "vae_lib.vq_train",
 }
 
 

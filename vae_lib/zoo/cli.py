@@ -1,4 +1,5 @@
-"""``python -m vae_lib.zoo {list,build} ...``: list and verify the zoo, or rebuild models."""
+"""``python -m vae_lib.zoo {list,verify,build} ...``: list the zoo and check its files, re-evaluate its models, or
+rebuild them."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from ..checkpoints import CheckpointError
 from ..recipes import RECIPES
 from .build import build
 from .manifest import EVALUATION, SNAPSHOT_EVERY, _entry_path, _read_manifest, default_root, sha256
+from .verify import verify
 
 __all__ = ["main"]
 
@@ -50,11 +52,19 @@ def _list(root: Path) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m vae_lib.zoo {list,build} ...``; returns the exit status."""
+    """``python -m vae_lib.zoo {list,verify,build} ...``; returns the exit status."""
     p = argparse.ArgumentParser(prog="python -m vae_lib.zoo", description="The pretrained model zoo of vae_lib.")
     sub = p.add_subparsers(dest="command", required=True)
     pl = sub.add_parser("list", help="list the models, verify their files, print the evaluation scheme")
     pl.add_argument("--root", type=Path, default=None, help="zoo folder (default: the package's pretrained/)")
+    pv = sub.add_parser("verify", help="re-evaluate models from their files; print the table and what does not reproduce")
+    pv.add_argument("names", nargs="*", help="names or globs (default: every model in the manifest)")
+    pv.add_argument("--manifest-only", action="store_true", help="print the manifest's table, evaluate nothing")
+    pv.add_argument("--no-iwae", action="store_true", help="skip the -log p(x) estimates (the slow part)")
+    pv.add_argument("--nll-images", type=int, default=0,
+                    help="also estimate -log p(x) on the first N test images (10000: all; ~10 CPU-minutes for vae-20d)")
+    pv.add_argument("--tolerance", type=float, default=0.05, help="report differences above this many nats")
+    pv.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     pb = sub.add_parser("build", help="retrain models from scratch and rewrite their manifest entries")
     pb.add_argument("names", nargs="*", help="names or globs (default: all, in build order)")
     pb.add_argument("--out", type=Path, default=None, help="zoo folder to write (default: the package's pretrained/)")
@@ -70,6 +80,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _list(args.root or default_root())
         if args.threads is not None:
             torch.set_num_threads(validate.count(args.threads, "--threads"))
+        if args.command == "verify":
+            tolerance = validate.number(args.tolerance, "--tolerance", minimum=0.0)
+            return verify(args.names, manifest_only=args.manifest_only, iwae=not args.no_iwae,
+                          nll_images=validate.count(args.nll_images, "--nll-images", minimum=0), tolerance=tolerance,
+                          progress=lambda s: print(s, file=sys.stderr, flush=True))
         t0 = time.perf_counter()
         done = build(args.names, out_dir=args.out, epochs_override=args.epochs, limit=args.limit,
                      device=args.device, progress=not args.no_progress, log=lambda s: print(s, flush=True),

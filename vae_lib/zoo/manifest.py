@@ -10,7 +10,7 @@ import json
 import os
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import torch
 from torch import nn
@@ -18,19 +18,21 @@ from torch import nn
 from .. import checkpoints, validate
 from ..checkpoints import CheckpointError
 from ..data import PIXELS, apply_pixels, load_mnist
+from ..protocol import PROTOCOL
 from ..recipes import RECIPES, Recipe
 
-__all__ = ["EVALUATION", "beta_grid", "default_root", "info", "load", "manifest", "names", "sha256", "test_set"]
+__all__ = ["EVALUATION", "ZooEntry", "beta_grid", "default_root", "info", "load", "manifest", "names", "sha256", "test_set"]
 
 MANIFEST = "manifest.json"
 FORMAT = "vae_lib.zoo"
 VERSION = 2
-SUBSET = 1000            # the fixed test subset: the first 1,000 test images
-ACTIVE_THRESHOLD = 0.01  # A_k > 0.01 counts as an active unit
-EVAL_SEED = 0            # test binarization seed and evaluation generator seed
+SUBSET = PROTOCOL.subset                      # the fixed test subset: the first 1,000 test images
+ACTIVE_THRESHOLD = PROTOCOL.active_threshold  # A_k > 0.01 counts as an active unit
+EVAL_SEED = PROTOCOL.seed                     # test binarization seed and evaluation generator seed
 SNAPSHOT_EVERY = 25      # epochs between two snapshots of a build with --snapshots
 
-#: How every number of the manifest is measured (nats per example unless a key says otherwise).
+#: How every number of the manifest is measured (nats per example unless a key says otherwise), in words, written
+#: from :data:`vae_lib.protocol.PROTOCOL`'s fields.
 EVALUATION: dict[str, str] = {
     "units": "nats per example",
     "train_pixels": "binary: a fresh dynamic binarization, x ~ Bernoulli(grey value), of every batch; "
@@ -51,6 +53,46 @@ EVALUATION: dict[str, str] = {
     "classifier": "test accuracy, and the fraction of test digits labelled with probability > 0.9",
     "weights": "every metric is computed from the saved float16 file loaded back as float32, on the CPU",
 }
+
+
+class Build(TypedDict):
+    """How a model was built (``info(name)["build"]``)."""
+
+    train_images: int
+    limit: int | None
+    torch_version: str
+    device: str
+    threads: int
+    train_seconds: float | None
+    eval_seconds: float | None
+    built_at: str
+
+
+class _Curve(TypedDict, total=False):
+    """The keys only some entries have: a long build's -log p(x) at its snapshots (vae-vamp-40d) and how it was
+    measured."""
+
+    curve: list[dict[str, float]]
+    curve_measure: str
+
+
+class ZooEntry(_Curve):
+    """A model's manifest entry, as :func:`info` returns it: its file (``file``, ``sha256``, ``bytes``, weights
+    stored as ``storage_dtype``), ``parameters``, the ``recipe`` it was built with (the fields of :class:`Recipe`),
+    ``build``, the training ``history`` (column -> one value per epoch) and the ``metrics`` measured as
+    :data:`EVALUATION` says (``test`` and ``subset1000``: ``{elbo, rec, kl, n}`` for the models ``fit`` trains, each
+    kind's own figures for the kinds of ``zoo.build.TRAINERS``; ``active_units``; ``nll_iwae``: ``{value, se, k, n,
+    seed}`` or None)."""
+
+    file: str
+    sha256: str
+    bytes: int
+    parameters: int
+    storage_dtype: str
+    recipe: dict[str, Any]
+    build: Build
+    history: dict[str, list[float | None]]
+    metrics: dict[str, Any]
 
 
 # --------------------------------------------------------------------------- locating, hashing
@@ -158,7 +200,7 @@ def manifest(*, root: str | os.PathLike | None = None) -> dict[str, Any]:
     return json.loads(json.dumps(_read_manifest(_root(root))))
 
 
-def info(name: str, *, root: str | os.PathLike | None = None) -> dict[str, Any]:
+def info(name: str, *, root: str | os.PathLike | None = None) -> ZooEntry:
     """The manifest entry of ``name`` (a copy): ``file``, ``sha256``, ``bytes``, ``parameters``, ``recipe``
     (the :class:`Recipe` it was built with), ``build`` (device, time ...), ``history`` and ``metrics``.
 

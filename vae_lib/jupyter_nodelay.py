@@ -8,10 +8,10 @@ previous one, and browsers delay acknowledgements by up to 40 ms. Measured in
 median 58 ms from key press to screen; with ``TCP_NODELAY`` on the kernel websocket, 28 ms.
 
 Enabled for every ``jupyter lab`` started from this environment by the file
-``jupyter-config/jupyter_server_config.d/vae_tools.json``, which ``make`` copies into
+``jupyter-config/jupyter_server_config.d/vae_lib.json``, which ``make`` copies into
 ``.venv/etc/jupyter/jupyter_server_config.d/``; elsewhere (conda, Binder) copy it into
 ``$PREFIX/etc/jupyter/jupyter_server_config.d/``, or start
-``jupyter lab --ServerApp.jpserver_extensions="{'vae_tools.jupyter_nodelay': True}"``.
+``jupyter lab --ServerApp.jpserver_extensions="{'vae_lib.jupyter_nodelay': True}"``.
 It only sets a socket option on kernel websockets; nothing else changes.
 
 Voilà (``make present``) runs its own server, which loads no server extensions: there the same
@@ -31,11 +31,11 @@ def _set_nodelay(handler: Any, log: Any) -> None:
     try:
         handler.set_nodelay(True)
     except Exception as exc:  # noqa: BLE001 - an optimisation must never break the connection
-        log.debug("vae_tools.jupyter_nodelay: could not set TCP_NODELAY: %s", exc)
+        log.debug("vae_lib.jupyter_nodelay: could not set TCP_NODELAY: %s", exc)
 
 
 def _jupyter_server_extension_points() -> list[dict[str, str]]:
-    return [{"module": "vae_tools.jupyter_nodelay"}]
+    return [{"module": "vae_lib.jupyter_nodelay"}]
 
 
 def _load_jupyter_server_extension(serverapp: Any) -> None:
@@ -53,7 +53,7 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
 
     Handler.open = open_nodelay
     Handler._vae_lib_nodelay = True
-    serverapp.log.info("vae_tools.jupyter_nodelay: kernel websockets send without Nagle's delay (TCP_NODELAY)")
+    serverapp.log.info("vae_lib.jupyter_nodelay: kernel websockets send without Nagle's delay (TCP_NODELAY)")
 
 
 def _connection_base() -> type:
