@@ -186,6 +186,7 @@ def test_draw_explorer_terms_are_the_elbo_terms_of_the_model():
     assert g.background is None and g.view.spec["decoder_logvar"] == pytest.approx([2 * math.log(0.3)])
 
 
+@pytest.mark.slow   # runs the page's JavaScript in Node (a subprocess): the full tier
 def test_compact_export_sends_float16_only_when_it_is_exact_and_the_page_widens_it_back_exactly():
     """A zoo model's weights are float16 numbers (its file stores float16): compact export sends half the bytes and
     mlp.js's float16() gives back exactly the float32 weights; a freshly initialised model stays float32."""

@@ -39,6 +39,7 @@ def _data(n: int = 60) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.rand(n, 1, 28, 28, generator=g), torch.arange(n) % 10
 
 
+@pytest.mark.slow   # runs the page's JavaScript in Node (a subprocess): the full tier
 @pytest.mark.parametrize("grid", ["zoo", "small"])
 def test_the_page_shows_each_betas_pictures_and_numbers(grid):
     if grid == "zoo":

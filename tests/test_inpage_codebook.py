@@ -42,6 +42,7 @@ def _data(n: int = 12) -> tuple[torch.Tensor, torch.Tensor]:
     return (torch.rand(n, 1, 28, 28, generator=g) > 0.7).float(), torch.arange(n) % 10
 
 
+@pytest.mark.slow   # runs the page's JavaScript in Node (a subprocess): the full tier
 @pytest.mark.parametrize("make", [lambda: zoo.load("vqvae-64"),
                                   lambda: VQVAE(codebook_size=12, code_dim=5, hidden=(6, 10), prior_channels=8,
                                                 prior_layers=1)], ids=["vqvae-64", "small"])

@@ -56,6 +56,7 @@ def spec_dtype(ex):
     return dtype
 
 
+@pytest.mark.slow   # runs the page's JavaScript in Node (a subprocess): the full tier
 @pytest.mark.parametrize("make", [
     _zoo_models,
     lambda: {"silu": VAE(3, hidden=(24, 16)), "elu": VAE(2, hidden=(16,), activation="elu"),

@@ -39,6 +39,7 @@ def kl_cases() -> list[dict]:
     return cases
 
 
+@pytest.mark.slow   # runs the page's JavaScript in Node (a subprocess): the full tier
 def test_kl_page_computes_the_python_explorers_numbers_and_fits():
     ex = InPageKLExplorer(n_mc=500, seed=3)
     cases = kl_cases()
@@ -57,6 +58,7 @@ def test_kl_page_computes_the_python_explorers_numbers_and_fits():
             assert np.allclose(page[direction], fitted, atol=TOL_FIT, rtol=0), (case, direction, page[direction], fitted)
 
 
+@pytest.mark.slow   # runs the page's JavaScript in Node (a subprocess): the full tier
 def test_elbo_gap_page_computes_the_toys_terms_and_fit_for_the_default_and_another_decoder():
     toys = {"default": NonlinearToy1D(), "sin, s = 0.3": NonlinearToy1D(lambda z: 2 * torch.sin(z), s=0.3, n=6001)}
     cases = [dict(x=3.0, mu=0.0, sigma=1.0), dict(x=-1.0, mu=0.5, sigma=0.3), dict(x=5.5, mu=-2.0, sigma=0.05),
@@ -83,6 +85,7 @@ def diffusion_models() -> list[str]:
     return names
 
 
+@pytest.mark.slow   # runs the page's JavaScript in Node (a subprocess): the full tier
 @pytest.mark.parametrize("name", diffusion_models())
 def test_diffusion_page_computes_every_steps_points_and_numbers(name):
     try:
@@ -122,6 +125,7 @@ def gaussian_decoders() -> dict[str, torch.nn.Module]:
     return out
 
 
+@pytest.mark.slow   # runs the page's JavaScript in Node (a subprocess): the full tier
 def test_s_explorer_page_computes_the_curve_for_every_gaussian_decoder_of_notebook_10():
     models = gaussian_decoders()
     assert len(models) >= 2, "notebook 10's Gaussian models are not built"
@@ -148,6 +152,7 @@ def test_s_explorer_page_computes_the_curve_for_every_gaussian_decoder_of_notebo
         assert abs(ref.log_lik - ex.log_lik(0.05, page["name"])) <= TOL * abs(ref.log_lik)
 
 
+@pytest.mark.slow   # runs the page's JavaScript in Node (a subprocess): the full tier
 def test_the_digit_browser_page_shows_the_images_python_holds(mnist_train):
     images, labels = mnist_train
     ex = DigitBrowser(images, labels, n=40, index=3)

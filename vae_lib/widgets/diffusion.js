@@ -76,7 +76,7 @@ function render({ model, el }) {
   const text = h("div", "vae-caption vae-diffusion-text");
   const span = (name) => { const s = h("span", "vae-num"); s.dataset.vaeValue = name; return s; };
   const cells = Object.fromEntries(["t", "alpha_bar", "noise_std", "mse_xt", "mse_x0hat"].map((k) => [k, span(k)]));
-  text.append("t = ", cells.t, ` of ${spec.steps}: ᾱ_t = `, cells.alpha_bar, ", noise std √(1−ᾱ_t) = ",
+  text.append("t = ", cells.t, ` / ${spec.steps}: ᾱ_t = `, cells.alpha_bar, `, ${L.noise} √(1−ᾱ_t) = `,
     cells.noise_std, `; ${L.mse}: x_t `, cells.mse_xt, ", x̂_0 ", cells.mse_x0hat);
   const root = twinRoot("diffusion", spec, "");
   root.append(slider.row, canvas, text);

@@ -78,7 +78,7 @@ class InPageDiffusionExplorer(TwinExplorer):
                 "picture": [width, height], "axes": [_axes_map(a, height) for a in axes],
                 "dot_radius": max(1, round(dot_size(st) * st.dpi / 72 / 2))}
         data = weights + f32_bytes(self.x0) + f32_bytes(self.eps) + f32_bytes(emb)
-        self._twin(DiffusionView, spec, {"mse": tr("mean squared distance to x_0")}, {"t": t}, data,
+        self._twin(DiffusionView, spec, {"mse": tr("mean squared distance to x_0"), "noise": tr("noise std")}, {"t": t}, data,
                    picture=buf.getvalue())
 
     def reference(self) -> DiffusionExplorer:
